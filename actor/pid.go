@@ -1,0 +1,58 @@
+package actor
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// PID names a process: the node it lives on, that node's creation (a number that
+// changes every time a node with that name starts) and an id that the node never
+// hands out twice. A PID is a comparable value; it can be used as a map key and
+// compared with ==. The zero PID names no process.
+type PID struct {
+	Node     string
+	Creation uint32
+	ID       uint64
+}
+
+// IsZero reports whether p is the zero PID.
+func (p PID) IsZero() bool { return p == PID{} }
+
+// String formats the PID as <node.creation.id>, e.g. <a@host.17.42>.
+func (p PID) String() string {
+	if p.IsZero() {
+		return "<nopid>"
+	}
+	return "<" + p.Node + "." + strconv.FormatUint(uint64(p.Creation), 10) + "." + strconv.FormatUint(p.ID, 10) + ">"
+}
+
+// Ref is a reference unique to the node that made it: monitor references, call
+// references and timer references are Refs.
+type Ref struct {
+	Node     string
+	Creation uint32
+	ID       uint64
+}
+
+// IsZero reports whether r is the zero Ref.
+func (r Ref) IsZero() bool { return r == Ref{} }
+
+// String formats the Ref as #Ref<node.creation.id>.
+func (r Ref) String() string {
+	return "#Ref<" + r.Node + "." + strconv.FormatUint(uint64(r.Creation), 10) + "." + strconv.FormatUint(r.ID, 10) + ">"
+}
+
+// Name is a registered name on a node, Erlang's {Name, Node}. An empty Node means
+// the node the sender is on.
+type Name struct {
+	Node string
+	Name string
+}
+
+// String formats the name as name@node (or just name when Node is empty).
+func (n Name) String() string {
+	if n.Node == "" {
+		return n.Name
+	}
+	return fmt.Sprintf("{%s,%s}", n.Name, n.Node)
+}

@@ -1,0 +1,142 @@
+package actor
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// SpawnOption configures a new process.
+type SpawnOption func(*spawnConfig)
+
+type spawnConfig struct {
+	name     string
+	link     bool
+	trapExit bool
+	bound    int32
+}
+
+// WithName registers the process under name before its Init runs; Spawn fails
+// with ErrNameTaken if the name is in use.
+func WithName(name string) SpawnOption { return func(c *spawnConfig) { c.name = name } }
+
+// WithLink links the new process to the spawning process once Init succeeds.
+// Only a process can be linked to: from Node.Spawn it is ErrNoParent.
+func WithLink() SpawnOption { return func(c *spawnConfig) { c.link = true } }
+
+// WithTrapExit starts the process trapping exits.
+func WithTrapExit() SpawnOption { return func(c *spawnConfig) { c.trapExit = true } }
+
+// WithMailboxBound limits the mailbox to bound messages waiting or being
+// handled; a Send or Cast to a full mailbox returns ErrMailboxFull. Signals
+// (exits, DOWNs, calls' monitors) are never refused. Zero means unbounded.
+func WithMailboxBound(bound int) SpawnOption {
+	return func(c *spawnConfig) { c.bound = int32(min(max(bound, 0), 1<<30)) }
+}
+
+// Spawn starts a process running b, from outside any process. If b implements
+// Initializer, Init runs before Spawn returns and its error is Spawn's error.
+func (n *Node) Spawn(b Behavior, opts ...SpawnOption) (PID, error) {
+	pid, _, err := n.spawn(nil, b, false, opts)
+	return pid, err
+}
+
+// Spawn starts a process running b; see Node.Spawn. With WithLink it is linked
+// to p, and p becomes its Parent.
+func (p *Process) Spawn(b Behavior, opts ...SpawnOption) (PID, error) {
+	pid, _, err := p.node.spawn(p, b, false, opts)
+	return pid, err
+}
+
+// SpawnMonitor starts a process and monitors it from p in one step, like
+// Erlang's spawn_monitor.
+func (p *Process) SpawnMonitor(b Behavior, opts ...SpawnOption) (PID, Ref, error) {
+	return p.node.spawn(p, b, true, opts)
+}
+
+func (n *Node) spawn(parent *Process, b Behavior, monitor bool, opts []SpawnOption) (PID, Ref, error) {
+	var cfg spawnConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if b == nil {
+		return PID{}, Ref{}, fmt.Errorf("actor: spawn: nil behavior")
+	}
+	if cfg.link && parent == nil {
+		return PID{}, Ref{}, ErrNoParent
+	}
+	p := &Process{
+		node:     n,
+		pid:      PID{Node: n.name, Creation: n.creation, ID: n.nextID.Add(1)},
+		behavior: b,
+		bound:    cfg.bound,
+		// Held "running" through Init so that messages sent meanwhile wait.
+		running: true,
+	}
+	if cfg.link {
+		p.parent = parent.pid
+	}
+	p.trapExit.Store(cfg.trapExit)
+
+	n.spawnMu.RLock()
+	if n.stopping {
+		n.spawnMu.RUnlock()
+		return PID{}, Ref{}, ErrNodeStopped
+	}
+	n.live.Add(1)
+	n.procs.Store(p.pid.ID, p)
+	n.spawnMu.RUnlock()
+
+	if cfg.name != "" {
+		if err := n.register(cfg.name, p); err != nil {
+			p.exitReason = err
+			p.finish(nil)
+			return PID{}, Ref{}, err
+		}
+	}
+	if init, ok := b.(Initializer); ok {
+		if err := runInit(init, p); err != nil {
+			p.exitReason = err
+			if errors.Is(err, Ignore) {
+				p.exitReason = Normal
+			}
+			p.finish(nil)
+			return PID{}, Ref{}, err
+		}
+	}
+	var ref Ref
+	if cfg.link {
+		p.addLink(parent.pid)
+		parent.addLink(p.pid)
+	}
+	if monitor {
+		ref = n.MakeRef()
+		p.mu.Lock()
+		p.monIn = map[Ref]watcher{ref: {pid: parent.pid}}
+		p.mu.Unlock()
+		parent.mu.Lock()
+		if parent.monOut == nil {
+			parent.monOut = make(map[Ref]PID)
+		}
+		parent.monOut[ref] = p.pid
+		parent.mu.Unlock()
+	}
+	// Start handling whatever arrived during Init.
+	p.mu.Lock()
+	start := len(p.queue) > 0
+	p.running = start
+	p.mu.Unlock()
+	if start {
+		go p.run()
+	}
+	return p.pid, ref, nil
+}
+
+func runInit(init Initializer, p *Process) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return init.Init(p)
+}

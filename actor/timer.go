@@ -1,0 +1,81 @@
+package actor
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// TimerRef identifies a timer started by SendAfter.
+type TimerRef struct{ t *timer }
+
+type timer struct {
+	t     *time.Timer
+	owner *Process // the local destination, whose exit cancels the timer
+	done  atomic.Bool
+}
+
+// SendAfter sends msg to the process to after d, from outside any process. A
+// timer whose destination is a local process is cancelled when that process
+// exits.
+func (n *Node) SendAfter(d time.Duration, to PID, msg any) TimerRef {
+	return n.sendAfter(PID{}, d, to, msg)
+}
+
+// SendAfter sends msg to to after d, with this process as the sender.
+func (p *Process) SendAfter(d time.Duration, to PID, msg any) TimerRef {
+	return p.node.sendAfter(p.pid, d, to, msg)
+}
+
+// CancelTimer stops a timer. It reports whether the timer was still pending,
+// in which case its message will not be sent.
+func (n *Node) CancelTimer(ref TimerRef) bool { return cancelTimer(ref) }
+
+// CancelTimer stops a timer; see Node.CancelTimer.
+func (p *Process) CancelTimer(ref TimerRef) bool { return cancelTimer(ref) }
+
+func cancelTimer(ref TimerRef) bool {
+	t := ref.t
+	if t == nil || !t.done.CompareAndSwap(false, true) {
+		return false
+	}
+	t.t.Stop()
+	if t.owner != nil {
+		t.owner.mu.Lock()
+		delete(t.owner.timers, t)
+		t.owner.mu.Unlock()
+	}
+	return true
+}
+
+func (n *Node) sendAfter(from PID, d time.Duration, to PID, msg any) TimerRef {
+	t := &timer{owner: n.lookup(to)}
+	fire := func() {
+		if !t.done.CompareAndSwap(false, true) {
+			return
+		}
+		if t.owner != nil {
+			t.owner.mu.Lock()
+			delete(t.owner.timers, t)
+			t.owner.mu.Unlock()
+		}
+		_ = n.send(from, to, msg)
+	}
+	if o := t.owner; o != nil {
+		o.mu.Lock()
+		if o.closed {
+			o.mu.Unlock()
+			t.done.Store(true)
+			return TimerRef{t: t}
+		}
+		if o.timers == nil {
+			o.timers = make(map[*timer]struct{})
+		}
+		o.timers[t] = struct{}{}
+		// Created under the owner's lock so that finish sees it set.
+		t.t = time.AfterFunc(d, fire)
+		o.mu.Unlock()
+		return TimerRef{t: t}
+	}
+	t.t = time.AfterFunc(d, fire)
+	return TimerRef{t: t}
+}

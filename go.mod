@@ -1,0 +1,3 @@
+module github.com/gotp-dev/gotp
+
+go 1.26
