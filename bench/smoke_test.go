@@ -1,0 +1,62 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestBenchSmoke runs every harness once with small counts, so that `go test`
+// checks the benchmarks' code without running the benchmarks.
+func TestBenchSmoke(t *testing.T) {
+	const n = 2000
+	check := func(t *testing.T, h harness, n int) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.run(n)
+			h.run(n) // a harness must be reusable after a run
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Fatal("harness did not finish")
+		}
+		h.stop()
+	}
+	for name, setup := range map[string]func(testing.TB) harness{
+		"pingpong/gotp":                 gotpPingPong,
+		"pingpong/chan":                 chanPingPong,
+		"pingpong/protoactor":           protoPingPong,
+		"call/gotp_from_goroutine":      gotpCallFromGoroutine,
+		"call/gotp_from_process":        gotpCallFromProcess,
+		"call/protoactor_requestfuture": protoRequestFuture,
+	} {
+		t.Run(name, func(t *testing.T) { check(t, setup(t), n) })
+	}
+	for name, setup := range map[string]func(testing.TB, int) harness{
+		"fanin/gotp":       gotpFanIn,
+		"fanin/chan":       chanFanIn,
+		"fanin/protoactor": protoFanIn,
+	} {
+		for _, p := range fanInProducers {
+			t.Run(fmt.Sprintf("%s/producers=%d", name, p), func(t *testing.T) {
+				check(t, setup(t, p), 10*n+p-1) // a count that does not split evenly
+			})
+		}
+	}
+	for name, setup := range map[string]func(testing.TB, int) idleSpawner{
+		"spawnidle/gotp":       gotpIdle,
+		"spawnidle/protoactor": protoIdle,
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := measureSpawn(t, nil, setup, n)
+			perProc := float64(st.bytes) / n
+			t.Logf("%.0f B/proc, %.1f allocs/proc", perProc, float64(st.allocs)/n)
+			if st.bytes == 0 || perProc > 1<<20 {
+				t.Errorf("implausible idle process size %.0f B", perProc)
+			}
+		})
+	}
+}
