@@ -3,7 +3,6 @@ package actor
 import (
 	"context"
 	"errors"
-	"sync"
 )
 
 // NoReply returned as the reply from HandleCall defers the answer: the server
@@ -30,7 +29,10 @@ type callResult struct {
 	cleared bool
 }
 
-var waiterPool = sync.Pool{New: func() any { return &callWaiter{ch: make(chan callResult, 1)} }}
+// newWaiter makes a call waiter for a node's pool. The pool is per node, not
+// global, so that a waiter's channel never leaves the node it was made for
+// (a channel made inside a testing/synctest bubble must not be used outside it).
+func newWaiter() any { return &callWaiter{ch: make(chan callResult, 1)} }
 
 // Call sends req to the process to and waits for its reply, from outside any
 // process. It returns the reply, or an error: ErrNoProc if to does not exist,
@@ -58,7 +60,7 @@ func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (an
 		return nil, ctxError(err)
 	}
 	ref := n.MakeRef()
-	w := waiterPool.Get().(*callWaiter)
+	w := n.waiters.Get().(*callWaiter)
 	w.node = to.Node
 	if to.IsZero() {
 		w.node = toName.Node
@@ -86,12 +88,12 @@ func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (an
 	}
 	if err != nil {
 		if n.takeAlias(ref) != nil {
-			waiterPool.Put(w)
+			n.waiters.Put(w)
 		} else {
 			// An answer raced in (the callee died at once); take it so the
 			// waiter can be reused.
 			<-w.ch
-			waiterPool.Put(w)
+			n.waiters.Put(w)
 		}
 		return nil, err
 	}
@@ -101,7 +103,7 @@ func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (an
 	case res = <-w.ch:
 	case <-ctx.Done():
 		if n.takeAlias(ref) != nil {
-			waiterPool.Put(w)
+			n.waiters.Put(w)
 			if !callee.IsZero() {
 				_ = n.signal(callee, &signal{kind: sigDemonitor, from: from, ref: ref})
 			}
@@ -109,7 +111,7 @@ func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (an
 		}
 		res = <-w.ch
 	}
-	waiterPool.Put(w)
+	n.waiters.Put(w)
 	if res.down {
 		if errors.Is(res.err, ErrNoProc) || errors.Is(res.err, ErrNoConnection) {
 			return nil, res.err
@@ -155,9 +157,12 @@ func (n *Node) reply(replier *Process, from From, value any) {
 		if w, ok := replier.monIn[from.Ref]; ok && w.alias {
 			delete(replier.monIn, from.Ref)
 			res.cleared = true
+			// Only the callee holds the call's monitor. Another replier must
+			// not name itself, or the caller's demonitor would go to it and
+			// the callee would keep the monitor for good.
+			res.callee = replier.pid
 		}
 		replier.mu.Unlock()
-		res.callee = replier.pid
 	}
 	n.deliverCallResult(from.Ref, res)
 }

@@ -39,7 +39,7 @@ func (n *Node) Info(pid PID) (ProcessInfo, error) {
 		PID:        p.pid,
 		Name:       p.name,
 		Status:     StatusWaiting,
-		MailboxLen: int(p.pending),
+		MailboxLen: int(p.pending.Load()),
 		TrapExit:   p.trapExit.Load(),
 		Parent:     p.parent,
 	}

@@ -70,6 +70,7 @@ type Node struct {
 
 	aliasMu sync.Mutex
 	aliases map[uint64]*callWaiter
+	waiters sync.Pool // *callWaiter
 
 	remote atomic.Pointer[remoteBox]
 }
@@ -87,6 +88,7 @@ func NewNode(cfg Config) (*Node, error) {
 		stopped:  make(chan struct{}),
 		names:    make(map[string]*Process),
 		aliases:  make(map[uint64]*callWaiter),
+		waiters:  sync.Pool{New: newWaiter},
 	}, nil
 }
 
@@ -236,6 +238,9 @@ func (n *Node) Exit(pid PID, reason error) error {
 }
 
 func (n *Node) send(from, to PID, msg any) error {
+	if to.IsZero() {
+		return ErrNoProc
+	}
 	if to.Node != n.name {
 		return n.forward(Envelope{Kind: EnvMessage, From: from, To: to, Message: msg})
 	}
@@ -259,6 +264,9 @@ func (n *Node) sendName(from PID, to Name, msg any) error {
 
 // signal delivers a runtime signal, locally or through the remote layer.
 func (n *Node) signal(to PID, s *signal) error {
+	if to.IsZero() {
+		return ErrNoProc // the zero PID names no process, on no node
+	}
 	if to.Node != n.name {
 		return n.forward(envelopeOf(to, s))
 	}
@@ -294,6 +302,13 @@ func (n *Node) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("actor: node %s stop: %d processes left: %w", n.name, n.live.Load(), ctx.Err())
 	}
+}
+
+// isStopping reports whether Stop has been called.
+func (n *Node) isStopping() bool {
+	n.spawnMu.RLock()
+	defer n.spawnMu.RUnlock()
+	return n.stopping
 }
 
 // processGone is called once per process after it has left the table.

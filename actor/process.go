@@ -28,11 +28,13 @@ type Process struct {
 
 	// mu guards the mailbox, the registered name and, for introspection, the
 	// link and monitor tables (which only the process's goroutine changes).
-	mu      sync.Mutex
-	queue   []any
-	spare   []any
-	pending int32 // queued plus the batch being handled
-	bound   int32
+	mu    sync.Mutex
+	queue []any
+	spare []any
+	bound int32
+	// pending counts the entries queued plus the one being handled. It is
+	// raised under mu and lowered, without it, as each entry is handled.
+	pending atomic.Int32
 	running bool // a goroutine is (or is about to be) handling the mailbox
 	closed  bool // exited; enqueue fails from here on
 	name    string
@@ -78,12 +80,12 @@ func (p *Process) enqueue(m any, isSignal bool) error {
 		p.mu.Unlock()
 		return ErrNoProc
 	}
-	if !isSignal && p.bound > 0 && p.pending >= p.bound {
+	if !isSignal && p.bound > 0 && p.pending.Load() >= p.bound {
 		p.mu.Unlock()
 		return ErrMailboxFull
 	}
 	p.queue = append(p.queue, m)
-	p.pending++
+	p.pending.Add(1)
 	start := !p.running
 	p.running = true
 	p.mu.Unlock()
@@ -95,12 +97,9 @@ func (p *Process) enqueue(m any, isSignal bool) error {
 
 // run handles the mailbox in batches until it is empty or the process exits.
 func (p *Process) run() {
-	var done int32
 	lingered := false
 	for {
 		p.mu.Lock()
-		p.pending -= done
-		done = 0
 		if len(p.queue) == 0 && !lingered {
 			// Yield once before giving the goroutine up: in an exchange the
 			// answer often arrives while we wait, and handling it here costs
@@ -125,13 +124,13 @@ func (p *Process) run() {
 		for i, m := range batch {
 			batch[i] = nil
 			p.handle(m)
+			p.pending.Add(-1)
 			if p.exitReason != nil {
 				p.finish(batch[i+1:])
 				return
 			}
 		}
 		p.spare = batch[:0]
-		done = int32(len(batch))
 		lingered = false
 	}
 }
@@ -228,6 +227,10 @@ func (p *Process) exitSignal(from PID, reason error, linked bool) {
 		}
 	default:
 		p.exitReason = reason
+		// While the node stops, a process that a link or exit signal takes
+		// down first (often the exit of a linked process that the same Stop
+		// ended) still runs Terminate, as Stop promises.
+		p.callTerminate = p.node.isStopping()
 	}
 }
 

@@ -33,7 +33,7 @@ func (p *Process) Call(ctx context.Context, to PID, req any) (any, error) {
 
 // CallName calls a registered name from this process.
 func (p *Process) CallName(ctx context.Context, to Name, req any) (any, error) {
-	if p.node.isLocal(to.Node) && p.Name() == to.Name {
+	if to.Name != "" && p.node.isLocal(to.Node) && p.Name() == to.Name {
 		return nil, ErrCallSelf
 	}
 	return p.node.call(ctx, p.pid, PID{}, to, req)

@@ -49,6 +49,12 @@ func cancelTimer(ref TimerRef) bool {
 
 func (n *Node) sendAfter(from PID, d time.Duration, to PID, msg any) TimerRef {
 	t := &timer{owner: n.lookup(to)}
+	if t.owner == nil && to.Node == n.name {
+		// The local destination is already gone: the timer is born cancelled,
+		// as it would have been had it existed when the process exited.
+		t.done.Store(true)
+		return TimerRef{t: t}
+	}
 	fire := func() {
 		if !t.done.CompareAndSwap(false, true) {
 			return
