@@ -1,0 +1,215 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/gotp-dev/gotp/remote/transport"
+	"github.com/gotp-dev/gotp/remote/wire"
+)
+
+// conn is one slot (channel, index) of a peer: a bounded queue of encoded
+// frames and, once the transport connection is up, a writer that drains it in
+// batches (one WriteFrames call per batch, so many small messages share a
+// syscall) and a reader that delivers what arrives.
+type conn struct {
+	r       *Remote
+	peer    *peer
+	channel Channel
+	index   int
+	inbound bool
+
+	ready chan struct{} // closed once the handshake is done
+	done  chan struct{} // closed when the connection is finished
+
+	mu      sync.Mutex
+	tc      transport.Conn
+	queue   []queued
+	bytes   int
+	streams map[streamKey]int // monotonic channels: stream -> index in queue
+	notify  chan struct{}     // the writer's wake-up, signalled on empty -> non-empty
+	space   chan struct{}     // closed (and replaced) when the writer frees room
+	err     error             // why the connection ended
+}
+
+type queued struct {
+	frame []byte
+	key   streamKey
+}
+
+// streamKey names a sender-receiver stream for monotonic channels.
+type streamKey struct {
+	from, to string
+}
+
+func newConn(r *Remote, p *peer, ch Channel, index int) *conn {
+	return &conn{
+		r: r, peer: p, channel: ch, index: index,
+		ready:  make(chan struct{}),
+		done:   make(chan struct{}),
+		notify: make(chan struct{}, 1),
+		space:  make(chan struct{}),
+	}
+}
+
+// enqueue adds a frame. With wait set it blocks for room until ctx ends;
+// otherwise a full queue is ErrSendQueueFull. An empty queue takes any frame,
+// so one large message cannot be refused forever.
+func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait bool) error {
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			err := c.err
+			c.mu.Unlock()
+			return err
+		}
+		if c.channel.Monotonic && key != (streamKey{}) {
+			if i, ok := c.streams[key]; ok {
+				// Only the newest message of the stream is worth sending.
+				c.bytes += len(frame) - len(c.queue[i].frame)
+				c.queue[i].frame = frame
+				c.mu.Unlock()
+				return nil
+			}
+		}
+		if c.bytes == 0 || c.bytes+len(frame) <= c.r.cfg.SendQueueBytes {
+			if c.channel.Monotonic && key != (streamKey{}) {
+				if c.streams == nil {
+					c.streams = make(map[streamKey]int)
+				}
+				c.streams[key] = len(c.queue)
+			}
+			c.queue = append(c.queue, queued{frame: frame, key: key})
+			c.bytes += len(frame)
+			wake := len(c.queue) == 1
+			c.mu.Unlock()
+			if wake {
+				select {
+				case c.notify <- struct{}{}:
+				default:
+				}
+			}
+			return nil
+		}
+		space := c.space
+		c.mu.Unlock()
+		if !wait {
+			return ErrSendQueueFull
+		}
+		select {
+		case <-space:
+		case <-c.done:
+		case <-ctx.Done():
+			return errors.Join(ErrSendQueueFull, ctx.Err())
+		}
+	}
+}
+
+func (c *conn) isReady() bool {
+	select {
+	case <-c.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// start runs the writer and reader over an established transport connection.
+func (c *conn) start(tc transport.Conn) {
+	c.mu.Lock()
+	c.tc = tc
+	c.mu.Unlock()
+	close(c.ready)
+	go c.writeLoop(tc)
+	go c.readLoop(tc)
+}
+
+func (c *conn) writeLoop(tc transport.Conn) {
+	var frames [][]byte
+	for {
+		select {
+		case <-c.notify:
+		case <-c.done:
+			return
+		}
+		for {
+			c.mu.Lock()
+			if len(c.queue) == 0 || c.err != nil {
+				c.mu.Unlock()
+				break
+			}
+			batch := c.queue
+			c.queue = nil
+			c.bytes = 0
+			c.streams = nil
+			close(c.space)
+			c.space = make(chan struct{})
+			c.mu.Unlock()
+			frames = frames[:0]
+			for _, q := range batch {
+				frames = append(frames, q.frame)
+			}
+			if err := tc.WriteFrames(frames); err != nil {
+				c.fail(err)
+				return
+			}
+			for i := range frames {
+				frames[i] = nil
+			}
+		}
+	}
+}
+
+func (c *conn) readLoop(tc transport.Conn) {
+	for {
+		b, err := tc.ReadFrame()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		// One decode per frame: anything but an envelope after the
+		// handshake is malformed.
+		env, err := wire.DecodeEnvelope(b)
+		if err != nil {
+			var body *wire.BodyError
+			if !errors.As(err, &body) {
+				c.r.log.Warn("malformed frame; closing connection", "peer", c.peer.name, "err", err.Error())
+				c.fail(err)
+				return
+			}
+			c.r.undecodable(env, body)
+			continue
+		}
+		c.r.inbound(env)
+	}
+}
+
+// fail ends the connection once. If its peer is still current the peer goes
+// down with it, in the same critical section that marks the connection
+// failed: a send that sees the failure and retries finds the peer gone and
+// dials anew, and hears nothing of the old peer's down afterwards.
+func (c *conn) fail(err error) {
+	if err == nil {
+		err = ErrStopped
+	}
+	r := c.r
+	r.mu.Lock()
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		r.mu.Unlock()
+		return
+	}
+	c.err = err
+	tc := c.tc
+	c.queue, c.streams, c.bytes = nil, nil, 0
+	c.mu.Unlock()
+	down := r.takePeerLocked(c.peer)
+	r.mu.Unlock()
+	close(c.done)
+	if tc != nil {
+		_ = tc.Close()
+	}
+	r.finishPeerDown(down, err)
+}

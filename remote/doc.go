@@ -1,0 +1,63 @@
+// Package remote is gotp's distribution layer: it makes a send, call, cast,
+// link or monitor work the same whether the other process is on this node or
+// on another.
+//
+// It ports the mechanism of Erlang distribution (dist_util's handshake with a
+// cookie, net_kernel's connect-on-demand, node monitors) and the channel model
+// of Partisan (named channels, several connections per peer, monotonic
+// channels). It is mechanism only: which nodes should be connected, and
+// through whom a message reaches a node with no direct connection, is decided
+// by a Policy that the peer service installs.
+//
+// # Use
+//
+//	node, _ := actor.NewNode(actor.Config{Name: "a"})
+//	r, _ := remote.Start(node, remote.Config{Cookie: "secret", Listen: []string{"127.0.0.1:7001"}})
+//	_ = r.Connect(ctx, remote.NodeSpec{Name: "b", Addrs: []string{"127.0.0.1:7002"}})
+//	reply, err := node.CallName(ctx, actor.Name{Node: "b", Name: "kv"}, "get")
+//
+// After Start, PIDs of other nodes work with every actor API. A node dials a
+// peer the first time something is addressed to it, if it knows the peer's
+// addresses (from Connect, Learn, an earlier handshake or Config.Resolve).
+//
+// # Connections and the handshake
+//
+// Every connection starts with a handshake: names (a dialer that expected
+// another name is refused), creations (a restarted peer is a new peer: the old
+// one goes down, and PIDs of its old life answer noproc), the protocol
+// version, and a challenge-response over a shared cookie in both directions,
+// so the cookie never crosses the wire. With transport.TCP{TLS: ...} the same
+// connections run over TLS 1.3 with mutual authentication. A refusal is logged
+// on both sides with its reason and no process message crosses a refused
+// connection.
+//
+// # Messages on the wire
+//
+// Frames carry protobuf envelopes (see package wire for the value mapping:
+// scalars, PIDs, refs, errors, any proto.Message, and Go types registered with
+// wire.Register). A message that cannot be encoded is an error at the sender;
+// one that cannot be decoded at the receiver is logged and dropped, except a
+// call, whose caller gets the decoding error as the call's error. A message
+// larger than MaxFrameSize is an error at the sender; a malformed frame closes
+// its connection (and so takes the peer down) with a logged reason.
+//
+// # Delivery and ordering
+//
+// Each peer has one connection per channel and index. Everything one process
+// sends over a channel takes the same connection, so messages and signals
+// between two processes stay in order across the wire. A send can name a
+// channel and a partition key (SendOptions). On a Monotonic channel only the
+// newest message of each sender-receiver stream waits in a queue.
+//
+// Each connection has a send queue bounded in bytes (Config.SendQueueBytes). A
+// full queue fails the send with ErrSendQueueFull (FullQueueError, the
+// default); with SendOptions.Block the sender waits for room until its context
+// ends. Queues never grow past their bound and never drop silently. A writer
+// takes the whole queue at once and writes it with one call, so small messages
+// share syscalls under load.
+//
+// Losing any connection to a peer takes the peer down: every connection to it
+// closes, every link and monitor across it fires with noconnection, node
+// monitors get NodeDownMessage, pending calls fail with noconnection, and
+// subscribers get a PeerDown event. The next send dials again.
+package remote

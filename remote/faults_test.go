@@ -1,0 +1,306 @@
+package remote_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/remote"
+	"github.com/gotp-dev/gotp/remote/transport"
+	"github.com/gotp-dev/gotp/remote/wire"
+)
+
+// logBuffer collects log records for assertions.
+type logBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	waiters map[string]chan struct{}
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.buf.Write(p)
+	for s, ch := range l.waiters {
+		if strings.Contains(l.buf.String(), s) {
+			close(ch)
+			delete(l.waiters, s)
+		}
+	}
+	return n, err
+}
+
+// seen returns a channel closed once the log contains s.
+func (l *logBuffer) seen(s string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	if strings.Contains(l.buf.String(), s) {
+		close(ch)
+		return ch
+	}
+	if l.waiters == nil {
+		l.waiters = make(map[string]chan struct{})
+	}
+	l.waiters[s] = ch
+	return ch
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+
+func TestConnectionLossFiresNoConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(7)
+		a, b := startNode(t, net, "a", remote.Config{}), startNode(t, net, "b", remote.Config{})
+		connect(t, a, b)
+		events := make(chan remote.Event, 4)
+		a.r.Subscribe(func(e remote.Event) { events <- e })
+
+		server, _ := b.Spawn(actor.Server(&deferring{}))
+		bystander, _ := b.Spawn(actor.Server(&echo{}))
+		pr := spawnProbe(t, a, actor.WithTrapExit())
+		var ref actor.Ref
+		pr.do(t, a, func(p *actor.Process) {
+			_ = p.Link(server)
+			ref = p.Monitor(server)
+			p.MonitorNode("b")
+		})
+		callErr := make(chan error, 1)
+		go func() {
+			// The server never answers: only the lost connection ends this.
+			_, err := a.Call(context.Background(), server, "wait")
+			callErr <- err
+		}()
+		synctest.Wait()
+
+		net.Disconnect("a", "b")
+
+		got := map[string]bool{}
+		for range 3 {
+			switch m := pr.recv(t).(type) {
+			case actor.ExitMessage:
+				if m.From != server || !errors.Is(m.Reason, actor.ErrNoConnection) {
+					t.Fatalf("exit %+v", m)
+				}
+				got["exit"] = true
+			case actor.DownMessage:
+				if m.Ref != ref || !errors.Is(m.Reason, actor.ErrNoConnection) {
+					t.Fatalf("down %+v", m)
+				}
+				got["down"] = true
+			case actor.NodeDownMessage:
+				if m.Node != "b" {
+					t.Fatalf("nodedown %+v", m)
+				}
+				got["nodedown"] = true
+			default:
+				t.Fatalf("unexpected %T %v", m, m)
+			}
+		}
+		if len(got) != 3 {
+			t.Fatalf("got %v", got)
+		}
+		if err := <-callErr; !errors.Is(err, actor.ErrNoConnection) {
+			t.Fatalf("pending call ended with %v", err)
+		}
+		e := <-events
+		if e.Kind != remote.PeerDown || e.Peer.Name != "b" {
+			t.Fatalf("event %+v", e)
+		}
+		// On b the link fired too: the server, which does not trap exits,
+		// died with noconnection. An unlinked process is reached again.
+		// (The call finds it gone, or meets it dying of exactly that.)
+		_, err := a.Call(context.Background(), server, "ping")
+		var exit *actor.ExitError
+		if !errors.Is(err, actor.ErrNoProc) && !(errors.As(err, &exit) && errors.Is(exit.Reason, actor.ErrNoConnection)) {
+			t.Fatalf("linked server after the loss: %v", err)
+		}
+		if reply, err := a.Call(context.Background(), bystander, "ping"); err != nil || reply != "ping" {
+			t.Fatalf("call after reconnect: %v, %v", reply, err)
+		}
+	})
+}
+
+// deferring answers "wait" never and anything else at once.
+type deferring struct{}
+
+func (deferring) HandleCall(p *actor.Process, from actor.From, req any) (any, error) {
+	if req == "wait" {
+		return actor.NoReply, nil
+	}
+	return req, nil
+}
+
+func TestNodeRestartHasNewCreation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(3)
+		a := startNode(t, net, "a", remote.Config{})
+		b1 := startNode(t, net, "b", remote.Config{})
+		connect(t, a, b1)
+		old, _ := b1.Spawn(actor.Server(&echo{}))
+		if _, err := a.Call(context.Background(), old, "x"); err != nil {
+			t.Fatal(err)
+		}
+		b1.r.Stop()
+		if err := b1.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+
+		b2 := startNode(t, net, "b", remote.Config{})
+		if b2.Creation() == b1.Creation() {
+			t.Fatal("same creation after restart")
+		}
+		// The new life spawns a process with the same id as the old one.
+		fresh, _ := b2.Spawn(actor.Server(&echo{}))
+		if fresh.ID != old.ID {
+			t.Fatalf("test assumes id reuse across lives: %v vs %v", fresh, old)
+		}
+		_, err := a.Call(context.Background(), old, "x")
+		if !errors.Is(err, actor.ErrNoProc) {
+			t.Fatalf("call to old life's pid: %v", err)
+		}
+		pr := spawnProbe(t, a)
+		pr.do(t, a, func(p *actor.Process) { p.Monitor(old) })
+		if d := pr.recv(t).(actor.DownMessage); !errors.Is(d.Reason, actor.ErrNoProc) {
+			t.Fatalf("monitor of old pid: %+v", d)
+		}
+		if reply, err := a.Call(context.Background(), fresh, "new"); err != nil || reply != "new" {
+			t.Fatalf("call to new life: %v, %v", reply, err)
+		}
+	})
+}
+
+func TestCookieMismatchRefused(t *testing.T) {
+	onBoth(t, func(t *testing.T, mk func(string, remote.Config) *testNode) {
+		var logA, logB logBuffer
+		a := mk("a", remote.Config{Cookie: "one", Logger: logA.logger()})
+		b := mk("b", remote.Config{Cookie: "two", Logger: logB.logger()})
+		got := make(chan any, 1)
+		server, _ := b.Spawn(actor.Server(&echo{got: got}))
+		err := a.r.Connect(ctxT(t), b.r.Spec())
+		if !errors.Is(err, remote.ErrBadCookie) {
+			t.Fatalf("connect with wrong cookie: %v", err)
+		}
+		// A message to the refusing node goes nowhere.
+		a.r.Learn(b.r.Spec())
+		_ = a.Send(server, "sneaky")
+		if _, err := a.Call(ctxT(t), server, "x"); !errors.Is(err, actor.ErrNoConnection) {
+			t.Fatalf("call over refused connection: %v", err)
+		}
+		select {
+		case m := <-got:
+			t.Fatalf("server received %v over a refused connection", m)
+		default:
+		}
+		// Both sides log why (each waits until its side has written it).
+		<-logA.seen("cookie mismatch")
+		<-logB.seen("cookie mismatch")
+	})
+}
+
+func TestOversizeMessageIsSenderError(t *testing.T) {
+	onBoth(t, func(t *testing.T, mk func(string, remote.Config) *testNode) {
+		a := mk("a", remote.Config{MaxFrameSize: 4096})
+		b := mk("b", remote.Config{MaxFrameSize: 4096})
+		connect(t, a, b)
+		server, _ := b.Spawn(actor.Server(&echo{}))
+		err := a.Send(server, make([]byte, 8192))
+		if !errors.Is(err, transport.ErrFrameTooLarge) {
+			t.Fatalf("oversize send: %v", err)
+		}
+		_, err = a.Call(ctxT(t), server, make([]byte, 8192))
+		if !errors.Is(err, transport.ErrFrameTooLarge) {
+			t.Fatalf("oversize call: %v", err)
+		}
+		if reply, err := a.Call(ctxT(t), server, "still fine"); err != nil || reply != "still fine" {
+			t.Fatalf("after oversize: %v, %v", reply, err)
+		}
+	})
+}
+
+type unregistered struct{ X int }
+
+type flaky struct{ N int }
+
+// flaky encodes on every node and decodes on none, which is what a type
+// registered only on the sender's side looks like to the receiver.
+var _ = func() error {
+	return wire.RegisterCodec("remote_test.flaky",
+		func(f flaky) ([]byte, error) { return []byte{byte(f.N)}, nil },
+		func([]byte) (flaky, error) { return flaky{}, errors.New("cannot decode flaky here") })
+}()
+
+func TestUnknownTypes(t *testing.T) {
+	onBoth(t, func(t *testing.T, mk func(string, remote.Config) *testNode) {
+		a, b := mk("a", remote.Config{}), mk("b", remote.Config{})
+		connect(t, a, b)
+		server, _ := b.Spawn(actor.Server(&echo{}))
+		if err := a.Send(server, unregistered{1}); !errors.Is(err, wire.ErrUnknownType) {
+			t.Fatalf("send of unregistered type: %v", err)
+		}
+		if _, err := a.Call(ctxT(t), server, unregistered{1}); !errors.Is(err, wire.ErrUnknownType) {
+			t.Fatalf("call with unregistered type: %v", err)
+		}
+		// Encodes here, does not decode there: the caller hears why.
+		_, err := a.Call(ctxT(t), server, flaky{1})
+		if err == nil || !strings.Contains(err.Error(), "cannot decode flaky here") {
+			t.Fatalf("call with undecodable type: %v", err)
+		}
+		// A plain send of it is dropped, and the connection carries on.
+		if err := a.Send(server, flaky{2}); err != nil {
+			t.Fatal(err)
+		}
+		if reply, err := a.Call(ctxT(t), server, "after"); err != nil || reply != "after" {
+			t.Fatalf("after undecodable: %v, %v", reply, err)
+		}
+	})
+}
+
+func TestMalformedFrameClosesOnlyThatConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(11)
+		var logB logBuffer
+		a := startNode(t, net, "a", remote.Config{})
+		b := startNode(t, net, "b", remote.Config{Logger: logB.logger()})
+		c := startNode(t, net, "c", remote.Config{})
+		connect(t, a, b)
+		connect(t, c, b)
+		server, _ := b.Spawn(actor.Server(&echo{}))
+		var armed atomic.Bool
+		net.SetHook(func(from, to string, frame []byte) ([]byte, bool) {
+			if from == "a" && to == "b" && armed.CompareAndSwap(true, false) {
+				return []byte{0xff, 0xff, 0xff}, true
+			}
+			return frame, true
+		})
+		down := make(chan remote.Event, 2)
+		a.r.Subscribe(func(e remote.Event) { down <- e })
+		armed.Store(true)
+		_ = a.Send(server, "mangled")
+		if e := <-down; e.Kind != remote.PeerDown {
+			t.Fatalf("event %+v", e)
+		}
+		<-logB.seen("malformed frame")
+		// c's connection was untouched and b still works for a after redialing.
+		if reply, err := c.Call(context.Background(), server, "c"); err != nil || reply != "c" {
+			t.Fatalf("c: %v, %v", reply, err)
+		}
+		if reply, err := a.Call(context.Background(), server, "a"); err != nil || reply != "a" {
+			t.Fatalf("a after redial: %v, %v", reply, err)
+		}
+	})
+}

@@ -1,0 +1,658 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/remote/transport"
+	"github.com/gotp-dev/gotp/remote/wire"
+)
+
+// Remote is a node's distribution layer: it listens, dials, authenticates
+// peers, and carries envelopes between the local node and others. It
+// implements actor.Remote; Start installs it on the node.
+type Remote struct {
+	node   *actor.Node
+	cfg    Config
+	log    *slog.Logger
+	policy Policy
+	seed   maphash.Seed
+
+	listeners []transport.Listener
+	addrs     []string
+	ctx       context.Context // ends when the layer stops
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+
+	mu      sync.Mutex
+	stopped bool
+	peers   map[string]*peer    // by node name, while any slot exists
+	known   map[string]NodeSpec // addresses learned from Connect and handshakes
+	subs    map[int]func(Event)
+	nextSub int
+	events  chan pendingEvent
+}
+
+// peer is one remote node with its slots, one per channel and index.
+type peer struct {
+	name     string
+	spec     NodeSpec
+	creation uint32
+	up       bool
+	slots    map[string][]*conn
+	extra    []*conn // inbound connections whose slot was already taken
+}
+
+var _ actor.Remote = (*Remote)(nil)
+
+// Start brings up the distribution layer for node and installs it, so that
+// sends, calls, links and monitors to PIDs of other nodes go through it.
+func Start(node *actor.Node, cfg Config) (*Remote, error) {
+	cfg = cfg.withDefaults(node.Logger())
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	r := &Remote{
+		node:   node,
+		cfg:    cfg,
+		log:    cfg.Logger.With("node", node.Name()),
+		policy: cfg.Policy,
+		seed:   maphash.MakeSeed(),
+		peers:  make(map[string]*peer),
+		known:  make(map[string]NodeSpec),
+		subs:   make(map[int]func(Event)),
+		events: make(chan pendingEvent, 256),
+	}
+	if r.policy == nil {
+		r.policy = directPolicy{}
+	}
+	if cfg.Cookie == defaultCookie {
+		r.log.Warn("using the default cookie; set Config.Cookie")
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	for _, addr := range cfg.Listen {
+		l, err := cfg.Transport.Listen(addr)
+		if err != nil {
+			r.closeListeners()
+			r.cancel()
+			return nil, fmt.Errorf("remote: listen %s: %w", addr, err)
+		}
+		r.listeners = append(r.listeners, l)
+		r.addrs = append(r.addrs, l.Addr())
+	}
+	if len(cfg.Advertise) > 0 {
+		r.addrs = slices.Clone(cfg.Advertise)
+	}
+	for _, l := range r.listeners {
+		r.wg.Add(1)
+		go r.acceptLoop(l)
+	}
+	r.wg.Add(1)
+	go r.eventLoop()
+	node.SetRemote(r)
+	return r, nil
+}
+
+// Node returns the local node.
+func (r *Remote) Node() *actor.Node { return r.node }
+
+// Addrs returns the addresses peers can dial to reach this node.
+func (r *Remote) Addrs() []string { return slices.Clone(r.addrs) }
+
+// Spec returns this node's spec.
+func (r *Remote) Spec() NodeSpec {
+	return NodeSpec{Name: r.node.Name(), Addrs: r.Addrs(), Tags: r.cfg.Tags}
+}
+
+// Stop closes every connection and listener. Links and monitors across them
+// fire with noconnection. The node keeps running, local only.
+func (r *Remote) Stop() {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.stopped = true
+	var conns []*conn
+	for _, p := range r.peers {
+		conns = append(conns, p.all()...)
+	}
+	r.mu.Unlock()
+	r.node.SetRemote(nil)
+	r.closeListeners()
+	for _, c := range conns {
+		c.fail(ErrStopped)
+	}
+	r.cancel()
+	r.wg.Wait()
+}
+
+func (r *Remote) closeListeners() {
+	for _, l := range r.listeners {
+		_ = l.Close()
+	}
+}
+
+func (p *peer) all() []*conn {
+	var out []*conn
+	for _, slots := range p.slots {
+		for _, c := range slots {
+			if c != nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return append(out, p.extra...)
+}
+
+// Learn records addresses for a node without connecting to it.
+func (r *Remote) Learn(spec NodeSpec) {
+	if spec.Name == "" || spec.Name == r.node.Name() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.known[spec.Name]
+	if len(spec.Addrs) == 0 {
+		spec.Addrs = old.Addrs
+	}
+	if spec.Tags == nil {
+		spec.Tags = old.Tags
+	}
+	r.known[spec.Name] = spec
+}
+
+// Connect opens every channel's connections to the node described by spec and
+// returns once all of them are up, or with the first failure, or when ctx ends.
+func (r *Remote) Connect(ctx context.Context, spec NodeSpec) error {
+	r.Learn(spec)
+	var waits []*conn
+	for _, ch := range r.cfg.Channels {
+		for i := 0; i < ch.Parallelism; i++ {
+			c, err := r.slot(spec.Name, ch, i)
+			if err != nil {
+				return err
+			}
+			waits = append(waits, c)
+		}
+	}
+	for _, c := range waits {
+		select {
+		case <-c.ready:
+		case <-c.done:
+			c.mu.Lock()
+			err := c.err
+			c.mu.Unlock()
+			return fmt.Errorf("remote: connect %s: %w", spec.Name, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Disconnect closes every connection to node; links and monitors across it
+// fire with noconnection.
+func (r *Remote) Disconnect(node string) {
+	r.mu.Lock()
+	p := r.peers[node]
+	var conns []*conn
+	if p != nil {
+		conns = p.all()
+	}
+	r.mu.Unlock()
+	for _, c := range conns {
+		c.fail(errors.New("disconnected"))
+	}
+}
+
+// Peers returns the nodes this node has a working connection to.
+func (r *Remote) Peers() []NodeSpec {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []NodeSpec
+	for _, p := range r.peers {
+		if p.up {
+			out = append(out, p.spec)
+		}
+	}
+	slices.SortFunc(out, func(a, b NodeSpec) int { return compareStrings(a.Name, b.Name) })
+	return out
+}
+
+// IsConnected reports whether a connection to node is up.
+func (r *Remote) IsConnected(node string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[node]
+	return p != nil && p.up
+}
+
+// ConnectionCount returns how many connections of a channel to node are up.
+func (r *Remote) ConnectionCount(node, channel string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[node]
+	if p == nil {
+		return 0
+	}
+	n := 0
+	for _, c := range p.slots[channel] {
+		if c == nil {
+			continue
+		}
+		select {
+		case <-c.ready:
+			n++
+		default:
+		}
+	}
+	return n
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// SendOptions refine one send.
+type SendOptions struct {
+	// Channel to use; default DefaultChannel.
+	Channel string
+	// PartitionKey picks the connection within the channel instead of the
+	// sender; sends with the same key stay in order.
+	PartitionKey string
+	// Block waits for room in a full send queue until ctx ends, instead of
+	// failing with ErrSendQueueFull.
+	Block bool
+}
+
+// Send delivers msg from the process from (zero for none) to a process on
+// another node with options. For the local node it is the node's Send.
+func (r *Remote) Send(ctx context.Context, from, to actor.PID, msg any, opts SendOptions) error {
+	if to.Node == r.node.Name() {
+		return r.node.Send(to, msg)
+	}
+	return r.forward(ctx, actor.Envelope{Kind: actor.EnvMessage, From: from, To: to, Message: msg}, opts)
+}
+
+// SendName delivers msg to a registered name on a node with options.
+func (r *Remote) SendName(ctx context.Context, from actor.PID, to actor.Name, msg any, opts SendOptions) error {
+	if to.Node == "" || to.Node == r.node.Name() {
+		return r.node.SendName(to, msg)
+	}
+	return r.forward(ctx, actor.Envelope{Kind: actor.EnvMessage, From: from, ToName: to, Message: msg}, opts)
+}
+
+// Forward implements actor.Remote: the node hands it everything addressed to
+// other nodes.
+func (r *Remote) Forward(env actor.Envelope) error {
+	ctx := r.ctx
+	block := r.cfg.WhenFull == FullQueueBlock
+	if block {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.cfg.BlockTimeout)
+		defer cancel()
+	}
+	return r.forward(ctx, env, SendOptions{Block: block})
+}
+
+func destination(env actor.Envelope) string {
+	switch {
+	case env.Kind == actor.EnvReply || (env.Kind == actor.EnvDown && env.Alias):
+		return env.Ref.Node
+	case env.To.IsZero():
+		return env.ToName.Node
+	}
+	return env.To.Node
+}
+
+func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptions) error {
+	dest := destination(env)
+	if dest == "" || dest == r.node.Name() {
+		return r.node.Deliver(env)
+	}
+	via, err := r.policy.Route(dest)
+	if err != nil {
+		return err
+	}
+	name := opts.Channel
+	if name == "" {
+		name = DefaultChannel
+	}
+	ch, ok := r.cfg.channel(name)
+	if !ok {
+		return fmt.Errorf("remote: %q: %w", name, ErrUnknownChannel)
+	}
+	frame, err := wire.EncodeEnvelope(env)
+	if err != nil {
+		return fmt.Errorf("remote: send to %s: %w", dest, err)
+	}
+	if len(frame) > r.cfg.MaxFrameSize {
+		return fmt.Errorf("remote: message of %d bytes to %s: %w", len(frame), dest, transport.ErrFrameTooLarge)
+	}
+	c, err := r.slot(via, ch, r.pick(env, ch, opts.PartitionKey))
+	if err != nil {
+		return err
+	}
+	var key streamKey
+	if ch.Monotonic {
+		key = streamKey{from: env.From.String(), to: env.To.String() + env.ToName.String()}
+	}
+	if err := c.enqueue(ctx, frame, key, opts.Block); err != nil {
+		if errors.Is(err, ErrSendQueueFull) {
+			return err
+		}
+		return fmt.Errorf("%w: %s: %v", actor.ErrNoConnection, via, err)
+	}
+	return nil
+}
+
+// pick chooses the connection index: by partition key when given, else by
+// sender, so that everything one process sends over a channel keeps its
+// order.
+func (r *Remote) pick(env actor.Envelope, ch Channel, partitionKey string) int {
+	if ch.Parallelism <= 1 {
+		return 0
+	}
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	switch {
+	case partitionKey != "":
+		h.WriteString(partitionKey)
+	case !env.From.IsZero():
+		h.WriteString(env.From.Node)
+		maphash.WriteComparable(&h, env.From.ID)
+	default:
+		h.WriteString(env.To.String())
+	}
+	return int(h.Sum64() % uint64(ch.Parallelism))
+}
+
+// slot returns the connection for (node, channel, index), creating it and
+// starting a dial if there is none.
+func (r *Remote) slot(node string, ch Channel, index int) (*conn, error) {
+	if node == r.node.Name() {
+		return nil, fmt.Errorf("remote: connection to self")
+	}
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%w: %w", actor.ErrNoConnection, ErrStopped)
+	}
+	p := r.peers[node]
+	if p == nil {
+		p = &peer{name: node, slots: make(map[string][]*conn)}
+		r.peers[node] = p
+	}
+	slots := p.slots[ch.Name]
+	if slots == nil {
+		slots = make([]*conn, ch.Parallelism)
+		p.slots[ch.Name] = slots
+	}
+	if c := slots[index]; c != nil {
+		r.mu.Unlock()
+		return c, nil
+	}
+	c := newConn(r, p, ch, index)
+	slots[index] = c
+	spec, known := r.known[node]
+	r.mu.Unlock()
+
+	r.wg.Add(1)
+	go r.dial(c, spec, known)
+	return c, nil
+}
+
+func (r *Remote) dial(c *conn, spec NodeSpec, known bool) {
+	defer r.wg.Done()
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HandshakeTimeout)
+	defer cancel()
+	addrs := spec.Addrs
+	if !known || len(addrs) == 0 {
+		if r.cfg.Resolve == nil {
+			c.fail(fmt.Errorf("%w: %s", ErrUnknownNode, c.peer.name))
+			return
+		}
+		var err error
+		addrs, err = r.cfg.Resolve(ctx, c.peer.name)
+		if err != nil || len(addrs) == 0 {
+			c.fail(fmt.Errorf("%w: %s: %v", ErrUnknownNode, c.peer.name, err))
+			return
+		}
+	}
+	var lastErr error
+	for _, addr := range addrs {
+		tc, err := r.cfg.Transport.Dial(ctx, addr)
+		if err != nil {
+			r.log.Warn("dial failed", "peer", c.peer.name, "addr", addr, "err", err.Error())
+			lastErr = err
+			continue
+		}
+		hello, err := r.dialHandshake(ctx, tc, c.peer.name, c.channel.Name, c.index)
+		if err != nil {
+			_ = tc.Close()
+			r.log.Warn("handshake failed", "peer", c.peer.name, "addr", addr, "err", err.Error())
+			lastErr = err
+			var ref *Refusal
+			if errors.As(err, &ref) || errors.Is(err, ErrBadCookie) || errors.Is(err, ErrVersion) {
+				break
+			}
+			continue
+		}
+		if !r.established(c, hello) {
+			_ = tc.Close()
+			return
+		}
+		c.start(tc)
+		return
+	}
+	c.fail(fmt.Errorf("dial %s: %w", c.peer.name, lastErr))
+}
+
+// established records a completed handshake on c. It reports false if the
+// layer stopped or the connection failed meanwhile.
+func (r *Remote) established(c *conn, h peerHello) bool {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		c.fail(ErrStopped)
+		return false
+	}
+	p := c.peer
+	if r.peers[p.name] != p {
+		r.mu.Unlock()
+		c.fail(errors.New("peer went down during handshake"))
+		return false
+	}
+	if p.creation != 0 && p.creation != h.creation {
+		// Another life of the node answered: the old one is gone.
+		r.mu.Unlock()
+		r.peerDown(p, errors.New("peer restarted"))
+		c.fail(errors.New("peer restarted"))
+		return false
+	}
+	p.creation = h.creation
+	p.spec = h.spec
+	r.known[p.name] = h.spec
+	wasUp := p.up
+	p.up = true
+	r.mu.Unlock()
+	if !wasUp {
+		r.emit(Event{Kind: PeerUp, Peer: h.spec})
+	}
+	return true
+}
+
+func (r *Remote) acceptLoop(l transport.Listener) {
+	defer r.wg.Done()
+	for {
+		tc, err := l.Accept(r.ctx)
+		if err != nil {
+			if r.ctx.Err() != nil || errors.Is(err, transport.ErrClosed) {
+				return
+			}
+			r.log.Warn("accept failed", "err", err.Error())
+			continue
+		}
+		r.wg.Add(1)
+		go r.accept(tc)
+	}
+}
+
+func (r *Remote) accept(tc transport.Conn) {
+	defer r.wg.Done()
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HandshakeTimeout)
+	defer cancel()
+	h, err := r.acceptHandshake(ctx, tc)
+	if err != nil {
+		_ = tc.Close()
+		r.log.Warn("refused inbound connection", "peer", h.spec.Name, "addr", tc.RemoteAddr(), "err", err.Error())
+		return
+	}
+	ch, _ := r.cfg.channel(h.channel)
+
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		_ = tc.Close()
+		return
+	}
+	p := r.peers[h.spec.Name]
+	var old *downPeer
+	switch {
+	case p == nil:
+	case p.creation != 0 && p.creation != h.creation:
+		old = r.takePeerLocked(p)
+		old.reason = errors.New("peer restarted")
+		p = nil
+	case p.slots[ch.Name] != nil && p.slots[ch.Name][h.index] != nil && p.slots[ch.Name][h.index].isReady():
+		// The peer dials a slot that is up on this side: it has lost its
+		// connections to us and fired noconnection for everything across
+		// them, so this side does the same before taking the new one.
+		old = r.takePeerLocked(p)
+		old.reason = errors.New("peer reconnected")
+		p = nil
+	}
+	if p == nil {
+		p = &peer{name: h.spec.Name, slots: make(map[string][]*conn)}
+		r.peers[h.spec.Name] = p
+	}
+	c := newConn(r, p, ch, h.index)
+	c.inbound = true
+	slots := p.slots[ch.Name]
+	if slots == nil {
+		slots = make([]*conn, ch.Parallelism)
+		p.slots[ch.Name] = slots
+	}
+	if slots[h.index] == nil {
+		slots[h.index] = c
+	} else {
+		// Both sides dialed at once: each keeps sending on the connection it
+		// chose first; this one only carries the peer's traffic in.
+		p.extra = append(p.extra, c)
+	}
+	r.mu.Unlock()
+	if old != nil {
+		r.finishPeerDown(old, old.reason)
+	}
+	if !r.established(c, h) {
+		_ = tc.Close()
+		return
+	}
+	c.start(tc)
+}
+
+// downPeer is a peer just taken out of the table, to be finished off.
+type downPeer struct {
+	p      *peer
+	conns  []*conn
+	wasUp  bool
+	reason error
+}
+
+// takePeerLocked removes p if it is still the current peer for its name and
+// tells the node, so that links, monitors and pending calls across it fire
+// with noconnection before anything can reach the name again. A node is
+// reachable over all its connections or it is down, as in Erlang. r.mu is held.
+func (r *Remote) takePeerLocked(p *peer) *downPeer {
+	if r.peers[p.name] != p {
+		return nil
+	}
+	delete(r.peers, p.name)
+	d := &downPeer{p: p, conns: p.all(), wasUp: p.up}
+	p.up = false
+	r.node.NodeDown(p.name)
+	return d
+}
+
+// finishPeerDown closes a removed peer's other connections and reports it.
+func (r *Remote) finishPeerDown(d *downPeer, reason error) {
+	if d == nil {
+		return
+	}
+	for _, c := range d.conns {
+		c.fail(reason)
+	}
+	r.log.Info("peer down", "peer", d.p.name, "reason", reason.Error())
+	if d.wasUp {
+		r.emit(Event{Kind: PeerDown, Peer: d.p.spec, Reason: reason})
+	}
+}
+
+// peerDown takes p down, if it is still current.
+func (r *Remote) peerDown(p *peer, reason error) {
+	r.mu.Lock()
+	d := r.takePeerLocked(p)
+	r.mu.Unlock()
+	r.finishPeerDown(d, reason)
+}
+
+// inbound handles an envelope that arrived: delivered here, or relayed on when
+// this node is a relay for it.
+func (r *Remote) inbound(env actor.Envelope) {
+	dest := destination(env)
+	if dest != "" && dest != r.node.Name() {
+		if err := r.forward(r.ctx, env, SendOptions{}); err != nil {
+			r.log.Debug("relay failed", "dest", dest, "err", err.Error())
+			r.answerUndeliverable(env, err)
+		}
+		return
+	}
+	if err := r.node.Deliver(env); err != nil && !errors.Is(err, actor.ErrNoProc) {
+		r.log.Debug("deliver failed", "err", err.Error())
+	}
+}
+
+// answerUndeliverable tells a caller that its call could not be relayed.
+func (r *Remote) answerUndeliverable(env actor.Envelope, err error) {
+	if env.Kind == actor.EnvCall {
+		_ = r.forward(r.ctx, actor.Envelope{Kind: actor.EnvDown, Alias: true, Ref: env.Ref, Reason: actor.ErrNoConnection}, SendOptions{})
+	}
+}
+
+// undecodable handles an envelope whose header arrived intact but whose
+// message did not decode here: a call gets the error as its reply, anything
+// else is logged and dropped. The connection carries on.
+func (r *Remote) undecodable(env actor.Envelope, body *wire.BodyError) {
+	r.log.Warn("dropping message that does not decode", "from", env.From.String(), "err", body.Error())
+	if env.Kind == actor.EnvCall {
+		reply := actor.Envelope{Kind: actor.EnvReply, Ref: env.Ref, Message: body}
+		if env.Ref.Node == r.node.Name() {
+			_ = r.node.Deliver(reply)
+			return
+		}
+		_ = r.forward(r.ctx, reply, SendOptions{})
+	}
+}
