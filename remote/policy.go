@@ -63,5 +63,5 @@ var (
 // directPolicy connects to anyone on demand, like Erlang distribution.
 type directPolicy struct{}
 
-func (directPolicy) Accept(NodeSpec) error              { return nil }
+func (directPolicy) Accept(NodeSpec) error             { return nil }
 func (directPolicy) Route(dest string) (string, error) { return dest, nil }
