@@ -113,15 +113,23 @@ func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (an
 	}
 	n.waiters.Put(w)
 	if res.down {
-		if errors.Is(res.err, ErrNoProc) || errors.Is(res.err, ErrNoConnection) {
+		// A callee that was never there is noproc, and a lost connection is
+		// noconnection; a callee that ran and exited gives its reason, even
+		// when that reason is itself noconnection (a link across a lost
+		// connection killed it).
+		if res.err == ErrNoProc || res.callee.IsZero() {
 			return nil, res.err
 		}
 		return nil, &ExitError{PID: res.callee, Reason: res.err}
 	}
-	if !res.cleared && !res.callee.IsZero() {
-		_ = n.signal(res.callee, &signal{kind: sigDemonitor, from: from, ref: ref})
-	} else if !res.cleared && !callee.IsZero() {
-		_ = n.signal(callee, &signal{kind: sigDemonitor, from: from, ref: ref})
+	if !res.cleared {
+		target := res.callee
+		if target.IsZero() {
+			target = callee
+		}
+		if !target.IsZero() {
+			_ = n.signal(target, &signal{kind: sigDemonitor, from: from, ref: ref})
+		}
 	}
 	if e, ok := res.value.(error); ok {
 		return nil, e

@@ -168,6 +168,12 @@ func TestCallCalleeExits(t *testing.T) {
 			_, err := n.Call(t.Context(), pid, exitWith(errBoom))
 			return err, errBoom
 		}},
+		{"exits with noconnection", func(t *testing.T, n *actor.Node, pid actor.PID) (error, error) {
+			// A callee that ran and died of a lost link is an exit, not a
+			// lost connection of the caller's own.
+			_, err := n.Call(t.Context(), pid, exitWith(actor.ErrNoConnection))
+			return err, actor.ErrNoConnection
+		}},
 		{"HandleCall returns normal", func(t *testing.T, n *actor.Node, pid actor.PID) (error, error) {
 			_, err := n.Call(t.Context(), pid, exitWith(actor.Normal))
 			return err, actor.Normal

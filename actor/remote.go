@@ -157,6 +157,9 @@ func (n *Node) answerMissing(env Envelope) {
 // link and monitor across it fires with ErrNoConnection, node monitors get a
 // NodeDownMessage, and pending calls to it fail with ErrNoConnection.
 func (n *Node) NodeDown(node string) {
+	if n.isLocal(node) {
+		return
+	}
 	var lost []Ref
 	n.aliasMu.Lock()
 	for id, w := range n.aliases {

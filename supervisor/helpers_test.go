@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +25,6 @@ var ctx = context.Background()
 // deadlock instead of hanging it.
 func bubble(t *testing.T, f func(t *testing.T, n *actor.Node)) {
 	t.Helper()
-	defer emptyCallPool()
 	synctest.Test(t, func(t *testing.T) {
 		n, err := actor.NewNode(actor.Config{Name: "sup@test"})
 		if err != nil {
@@ -39,18 +37,6 @@ func bubble(t *testing.T, f func(t *testing.T, n *actor.Node)) {
 		})
 		f(t, n)
 	})
-}
-
-// emptyCallPool works around actor's Call keeping its reply channels in a
-// process-wide sync.Pool (actor/call.go as of commit c8cdb4a): a channel made
-// inside one synctest bubble and reused outside it, or in another, is a fatal
-// error ("select on synctest channel from outside bubble"). Two collections
-// empty a sync.Pool; bubble calls it as each bubble ends, so that the next
-// test (or Example) starts with an empty pool. Delete it once each node has
-// its own pool.
-func emptyCallPool() {
-	runtime.GC()
-	runtime.GC()
 }
 
 // eventLog records what children do, in order, from their callbacks.
