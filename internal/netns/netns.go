@@ -19,11 +19,11 @@ import (
 
 // Lab is a set of hosts on one bridge.
 type Lab struct {
-	t      testing.TB
-	prefix string
-	subnet int
+	t        testing.TB
+	prefix   string
+	subnet   int
 	switchNS string
-	Hosts  []*Host
+	Hosts    []*Host
 }
 
 // Host is one namespace with one address.
