@@ -98,8 +98,15 @@ func (h *Host) Command(name string, args ...string) *exec.Cmd {
 // host keeps its address but nothing reaches it, as when a cable is pulled.
 func (h *Host) LinkDown() { h.lab.must("ip", "-n", h.lab.switchNS, "link", "set", h.port, "down") }
 
-// LinkUp brings the link back.
-func (h *Host) LinkUp() { h.lab.must("ip", "-n", h.lab.switchNS, "link", "set", h.port, "up") }
+// LinkUp brings the link back. Neighbour entries that failed while it was
+// down are flushed on every host, so the next packet resolves afresh instead
+// of failing at once with "no route to host".
+func (h *Host) LinkUp() {
+	h.lab.must("ip", "-n", h.lab.switchNS, "link", "set", h.port, "up")
+	for _, o := range h.lab.Hosts {
+		h.lab.must("ip", "-n", o.NS, "neigh", "flush", "all")
+	}
+}
 
 // SetDelay adds latency (e.g. "50ms") to everything the host sends; "" removes it.
 func (h *Host) SetDelay(delay string) {

@@ -82,7 +82,7 @@ func TestLab(t *testing.T) {
 		}
 		return strings.TrimSpace(string(got))
 	}
-	// With b's link down, a cannot reach it.
+	// With b's link down, a cannot reach it; once it is up again, it can.
 	b.LinkDown()
 	if got := dial(); !strings.HasPrefix(got, "error") {
 		t.Fatalf("dial across a downed link: %q", got)
