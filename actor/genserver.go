@@ -68,7 +68,7 @@ func (s *server) Receive(p *Process, msg any) error {
 		if h, ok := s.gs.(CastHandler); ok {
 			return h.HandleCast(p, m.Message)
 		}
-		p.node.log.Warn("gen_server: unhandled cast", "pid", p.pid.String())
+		p.node.log.Warn("gen_server: unhandled cast", "pid", p.pid)
 		return nil
 	case ExitMessage:
 		if !p.parent.IsZero() && m.From == p.parent {
@@ -78,6 +78,6 @@ func (s *server) Receive(p *Process, msg any) error {
 	if h, ok := s.gs.(InfoHandler); ok {
 		return h.HandleInfo(p, msg)
 	}
-	p.node.log.Warn("gen_server: unhandled message", "pid", p.pid.String())
+	p.node.log.Warn("gen_server: unhandled message", "pid", p.pid)
 	return nil
 }

@@ -1,7 +1,9 @@
 package actor
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -327,8 +329,8 @@ func (p *Process) finish(rest []any) {
 	for ref, target := range monOut {
 		_ = n.signal(target, &signal{kind: sigDemonitor, from: p.pid, ref: ref})
 	}
-	if !IsNormalExit(reason) && !errors.Is(reason, Killed) {
-		n.log.Debug("process exited", "pid", p.pid.String(), "reason", reason.Error())
+	if !IsNormalExit(reason) && !errors.Is(reason, Killed) && n.log.Enabled(context.Background(), slog.LevelDebug) {
+		n.log.Debug("process exited", "pid", p.pid, "reason", reason.Error())
 	}
 	n.processGone()
 }
@@ -336,7 +338,7 @@ func (p *Process) finish(rest []any) {
 func (p *Process) runTerminate(t Terminator, reason error) {
 	defer func() {
 		if r := recover(); r != nil {
-			p.node.log.Error("terminate panicked", "pid", p.pid.String(), "panic", r)
+			p.node.log.Error("terminate panicked", "pid", p.pid, "panic", r)
 		}
 	}()
 	t.Terminate(p, reason)

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 // discard is the logger handed to both runtimes so that neither writes to the
 // terminal while it is being measured.
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+var discard = slog.New(slog.DiscardHandler)
 
 func newGotpNode(tb testing.TB) *actor.Node {
 	tb.Helper()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -124,7 +123,7 @@ func (c Config) withDefaults(nodeLog *slog.Logger) Config {
 		c.Logger = nodeLog
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	chans := []Channel{{Name: DefaultChannel, Parallelism: 1}}
 	for _, ch := range c.Channels {

@@ -97,7 +97,7 @@ func (s *server) stopProcesses(p *actor.Process, pids []actor.PID, spec ChildSpe
 			for _, pid := range pids {
 				if pending[pid] {
 					s.log.Info("supervisor: child did not shut down in time; killing it",
-						"child_id", spec.ID, "child_pid", pid.String(), "shutdown", spec.Shutdown.String())
+						"child_id", spec.ID, "child_pid", pid, "shutdown", spec.Shutdown.String())
 					_ = p.Exit(pid, actor.Kill)
 				}
 			}
@@ -113,7 +113,7 @@ func (s *server) checkShutdown(spec ChildSpec, d actor.DownMessage) {
 	case errors.Is(r, actor.ErrNoProc):
 		// Gone before the monitor was set: it exited on its own and its
 		// exit signal, now unlinked, is dropped.
-		s.log.Debug("supervisor: child was gone before shutdown", "child_id", spec.ID, "child_pid", d.PID.String())
+		s.log.Debug("supervisor: child was gone before shutdown", "child_id", spec.ID, "child_pid", d.PID)
 		return
 	case spec.Shutdown == BrutalKill && errors.Is(r, actor.Killed):
 		return
@@ -126,7 +126,7 @@ func (s *server) checkShutdown(spec ChildSpec, d actor.DownMessage) {
 	if r != nil {
 		msg = r.Error()
 	}
-	s.log.Error("supervisor: shutdown error", "child_id", spec.ID, "child_pid", d.PID.String(), "reason", msg)
+	s.log.Error("supervisor: shutdown error", "child_id", spec.ID, "child_pid", d.PID, "reason", msg)
 }
 
 // watcher monitors processes for a supervisor that is stopping them and

@@ -130,7 +130,7 @@ func (s *server) start(p *actor.Process, spec ChildSpec, args []any) (pid actor.
 	case pid.IsZero():
 		return actor.PID{}, errNoPID
 	}
-	s.log.Debug("supervisor: child started", "child_id", spec.ID, "child_pid", pid.String())
+	s.log.Debug("supervisor: child started", "child_id", spec.ID, "child_pid", pid)
 	return pid, nil
 }
 
@@ -162,6 +162,9 @@ func (s *server) reportExit(c *child, reason error) {
 	level := slog.LevelError
 	if actor.IsNormalExit(reason) {
 		level = slog.LevelInfo
+	}
+	if !s.log.Enabled(context.Background(), level) {
+		return
 	}
 	msg := "<nil>"
 	if reason != nil {
@@ -205,13 +208,17 @@ func (s *server) restart(p *actor.Process, c *child) error {
 // the last Period are still within the Intensity.
 func (s *server) addRestart() bool {
 	now := time.Now()
-	kept := s.restarts[:0]
-	for _, at := range s.restarts {
-		if now.Sub(at) <= s.spec.Period {
-			kept = append(kept, at)
-		}
+	// Restarts are recorded in time order: drop the ones that left the
+	// window from the front, and keep no more than one past the intensity
+	// (enough to tell it was exceeded), so each restart costs O(1).
+	old := 0
+	for old < len(s.restarts) && now.Sub(s.restarts[old]) > s.spec.Period {
+		old++
 	}
-	s.restarts = append(kept, now)
+	s.restarts = append(s.restarts[old:], now)
+	if keep := max(s.spec.Intensity, 0) + 1; len(s.restarts) > keep {
+		s.restarts = s.restarts[len(s.restarts)-keep:]
+	}
 	return len(s.restarts) <= s.spec.Intensity
 }
 

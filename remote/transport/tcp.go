@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"time"
@@ -77,7 +76,7 @@ func (t *TCP) settings() (tcpSettings, error) {
 		s.handshakeTimeout = DefaultHandshakeTimeout
 	}
 	if s.logger == nil {
-		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if t.TLS != nil {
 		s.tls = t.TLS.Clone()
