@@ -1,0 +1,216 @@
+package rafted
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/supervisor"
+)
+
+// Member is a started member: its PID and the node it runs on.
+type Member struct {
+	PID  actor.PID
+	Name string
+	node *actor.Node
+}
+
+// Server names the member for the client functions.
+func (m *Member) Server() Server { return Server{PID: m.PID} }
+
+// Start starts a member on node (RaftedValue.start_link): with opts.Create
+// it makes a new group and is its leader when Start returns; with opts.Join
+// it joins an existing group through the leader (a follower named in Join
+// redirects to it), returning once the membership change is committed. A
+// member whose opts.Dir holds an earlier life resumes it instead. ctx
+// bounds joining.
+func Start(ctx context.Context, node *actor.Node, opts Options) (*Member, error) {
+	pid, err := start(ctx, node, node, opts, func(b actor.Behavior, so ...actor.SpawnOption) (actor.PID, error) {
+		return node.Spawn(b, so...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Member{PID: pid, Name: opts.Name, node: node}, nil
+}
+
+// ChildSpec is a supervisor child spec for a member, started linked to the
+// supervisor (restart Permanent unless changed). Every start uses opts: a
+// member with a Dir resumes from it; without one, a restarted Join member
+// joins again as a new member, and a restarted Create member would make a
+// new group, so give members that create a group a Dir.
+func ChildSpec(id string, opts Options) supervisor.ChildSpec {
+	return supervisor.ChildSpec{
+		ID: id,
+		Start: func(p *actor.Process, _ ...any) (actor.PID, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), opts.withDefaults(p.Node()).JoinTimeout)
+			defer cancel()
+			return start(ctx, p.Node(), p, opts, func(b actor.Behavior, so ...actor.SpawnOption) (actor.PID, error) {
+				return p.Spawn(b, append(so, actor.WithLink())...)
+			})
+		},
+	}
+}
+
+func start(ctx context.Context, node *actor.Node, caller Caller, opts Options, spawn func(actor.Behavior, ...actor.SpawnOption) (actor.PID, error)) (actor.PID, error) {
+	opts = opts.withDefaults(node)
+	if err := opts.validate(); err != nil {
+		return actor.PID{}, err
+	}
+	var spawnOpts []actor.SpawnOption
+	if opts.Name != "" {
+		spawnOpts = append(spawnOpts, actor.WithName(opts.Name))
+	}
+	restored := false
+	if opts.Dir != "" {
+		d, st, err := openDisk(opts.Dir)
+		if err != nil {
+			return actor.PID{}, err
+		}
+		d.close()
+		restored = st.found
+	}
+	if restored || opts.Create != nil {
+		return spawn(actor.Server(&member{opts: opts}), spawnOpts...)
+	}
+	if len(opts.Join) == 0 {
+		return actor.PID{}, errors.New("rafted: Options needs Create, Join or a Dir holding a member")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.JoinTimeout)
+		defer cancel()
+	}
+	cfg, err := groupConfig(ctx, caller, opts.Join)
+	if err != nil {
+		return actor.PID{}, err
+	}
+	pid, err := spawn(actor.Server(&member{opts: opts, groupConfig: cfg}), spawnOpts...)
+	if err != nil {
+		return actor.PID{}, err
+	}
+	self := memberAddr{PID: pid}
+	if opts.Name != "" {
+		self.Name = actor.Name{Node: node.Name(), Name: opts.Name}
+	}
+	if err := join(ctx, caller, opts.Join, joinReq{ID: raftID(self), Addr: self}, cfg.withDefaults().HeartbeatInterval); err != nil {
+		_ = node.Exit(pid, actor.Kill)
+		return actor.PID{}, err
+	}
+	return pid, nil
+}
+
+func groupConfig(ctx context.Context, caller Caller, servers []Server) (Config, error) {
+	var last error
+	for _, s := range servers {
+		r, err := call(ctx, caller, s, statusReq{})
+		if err == nil {
+			return r.(Status).Config, nil
+		}
+		last = err
+	}
+	return Config{}, fmt.Errorf("%w: no member answered: %w", ErrJoin, last)
+}
+
+// join asks the members in turn, following redirects to the leader, until
+// one adds the new member or ctx ends.
+func join(ctx context.Context, caller Caller, servers []Server, req joinReq, retry time.Duration) error {
+	var last error
+	for ctx.Err() == nil {
+		for i := 0; i < len(servers); i++ {
+			target := servers[i]
+			for hops := 0; hops < 3; hops++ {
+				_, err := call(ctx, caller, target, req)
+				if err == nil {
+					return nil
+				}
+				last = err
+				leader, ok := leaderOf(err)
+				if !ok {
+					break
+				}
+				target = Server{PID: leader}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(retry):
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrJoin, errors.Join(last, ctx.Err()))
+}
+
+// Command runs a command on the leader (RaftedValue.command) and returns
+// its result once it is committed and applied. A command with a non-empty
+// id that the group already applied (and still remembers, see
+// Config.MaxRetainedCommandResults) is not applied again: its first result
+// is returned. Errors: NotLeaderError (matches ErrNotLeader) from a
+// follower, ErrTimeout when ctx's deadline passes (the command may still be
+// applied: retry with the same id), actor.ErrNoProc, or a result that is
+// itself an error.
+func Command(ctx context.Context, c Caller, s Server, arg any, id string) (any, error) {
+	b, err := encodeValue(arg)
+	if err != nil {
+		return nil, err
+	}
+	return call(ctx, c, s, commandReq{Arg: b, ID: id})
+}
+
+// Query runs a read-only query on the leader (RaftedValue.query). It is
+// linearizable: the leader answers at once while its lease holds (see
+// Config.ElectionTimeoutClockDriftMargin), else after confirming its
+// leadership with a majority (Raft's ReadIndex).
+func Query(ctx context.Context, c Caller, s Server, arg any) (any, error) {
+	b, err := encodeValue(arg)
+	if err != nil {
+		return nil, err
+	}
+	return call(ctx, c, s, queryReq{Arg: b})
+}
+
+// ChangeConfig replaces the group's configuration through the log, so every
+// member takes it. A new heartbeat interval takes effect at once; a new
+// ratio of election timeout to heartbeat interval when a member restarts.
+func ChangeConfig(ctx context.Context, c Caller, s Server, cfg Config) error {
+	return okCall(ctx, c, s, changeConfigReq{Config: cfg})
+}
+
+// RemoveFollower removes a follower through the leader. Errors, checked in
+// this order: ErrNotLeader, ErrUncommittedMembershipChange, ErrNotMember,
+// ErrPendingLeaderChange, ErrCannotRemoveLeader, ErrWillBreakQuorum.
+func RemoveFollower(ctx context.Context, c Caller, s Server, follower actor.PID) error {
+	return okCall(ctx, c, s, removeFollowerReq{Member: follower})
+}
+
+// ReplaceLeader hands leadership from the leader s to newLeader (Raft's
+// leadership transfer). It returns once the transfer has started. Errors:
+// ErrNotLeader, ErrUncommittedMembershipChange, ErrNotMember,
+// ErrNewLeaderUnresponsive. A transfer cannot be cancelled (etcd raft has no
+// such operation); it ends by itself after an election timeout.
+func ReplaceLeader(ctx context.Context, c Caller, s Server, newLeader actor.PID) error {
+	return okCall(ctx, c, s, replaceLeaderReq{Member: newLeader})
+}
+
+// ForceRemoveMember tells s to forget member, without consensus, to recover
+// a group that lost its majority. It is unsafe (committed entries may be
+// lost) and refused with ErrLeaderExists while s knows a leader. The change
+// is not propagated: tell every surviving member.
+func ForceRemoveMember(ctx context.Context, c Caller, s Server, member actor.PID) error {
+	return okCall(ctx, c, s, forceRemoveReq{Member: member})
+}
+
+// GetStatus returns what member s knows of its group (RaftedValue.status).
+func GetStatus(ctx context.Context, c Caller, s Server) (Status, error) {
+	r, err := call(ctx, c, s, statusReq{})
+	if err != nil {
+		return Status{}, err
+	}
+	return r.(Status), nil
+}
+
+func okCall(ctx context.Context, c Caller, s Server, req any) error {
+	_, err := call(ctx, c, s, req)
+	return err
+}

@@ -1,0 +1,253 @@
+package rafted
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gotp-dev/gotp/actor"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// The core's inputs. Each returns the immediate answer to the caller, or
+// actor.NoReply when the answer comes later through c.replies; the caller
+// runs process() afterwards.
+
+func (c *core) tick(now time.Time) {
+	c.now = now
+	c.rn.Tick()
+	if c.state == raft.StateLeader && c.cfg.lease() > 0 && c.rn.BasicStatus().LeadTransferee == 0 {
+		// Renew the lease: a majority acknowledging this ReadIndex's
+		// heartbeat proves no other leader can be elected until
+		// now + lease.
+		seq := c.nextSeq()
+		c.leaseSent[seq] = now
+		c.rn.ReadIndex(seqCtx(seq))
+		for s, t := range c.leaseSent {
+			if now.Sub(t) > c.cfg.ElectionTimeout {
+				delete(c.leaseSent, s)
+			}
+		}
+	}
+}
+
+func (c *core) step(from memberAddr, m raftpb.Message) {
+	if m.From != 0 && m.From != c.id && from != (memberAddr{}) {
+		c.members[m.From] = from
+		c.lastHeard[m.From] = c.now
+	}
+	if err := c.rn.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) && !errors.Is(err, raft.ErrStepLocalMsg) {
+		c.log.Debug("rafted: step", "err", err)
+	}
+}
+
+func (c *core) command(from actor.From, req commandReq) any {
+	if c.state != raft.StateLeader {
+		return c.notLeader()
+	}
+	if req.ID != "" {
+		if ret, ok := c.results.get(req.ID); ok {
+			return ret
+		}
+	}
+	seq := c.nextSeq()
+	data := encodeOp(op{kind: opCommand, proposer: c.id, seq: seq, id: req.ID, payload: req.Arg})
+	if err := c.rn.Propose(data); err != nil {
+		return c.notLeader()
+	}
+	c.addPending(seq, from)
+	return actor.NoReply
+}
+
+func (c *core) addPending(seq uint64, from actor.From) {
+	c.pendingCmds[seq] = from
+	c.pendingOrder = append(c.pendingOrder, seq)
+	for len(c.pendingOrder) > maxPendingCommands {
+		delete(c.pendingCmds, c.pendingOrder[0])
+		c.pendingOrder = c.pendingOrder[1:]
+	}
+	if len(c.pendingOrder) > 2*len(c.pendingCmds)+64 {
+		kept := c.pendingOrder[:0]
+		for _, s := range c.pendingOrder {
+			if _, ok := c.pendingCmds[s]; ok {
+				kept = append(kept, s)
+			}
+		}
+		c.pendingOrder = kept
+	}
+}
+
+func (c *core) queryReq(from actor.From, req queryReq, now time.Time) any {
+	if c.state != raft.StateLeader {
+		return c.notLeader()
+	}
+	arg, err := decodeValue(req.Arg)
+	if err != nil {
+		return err
+	}
+	if c.cfg.lease() > 0 && c.termCommitted && now.Before(c.leaseUntil) &&
+		c.rn.BasicStatus().LeadTransferee == 0 && c.applied >= c.rn.BasicStatus().Commit {
+		return c.query(arg)
+	}
+	seq := c.nextSeq()
+	c.pendingReads[seq] = append(c.pendingReads[seq], readReq{from: from, arg: arg})
+	c.rn.ReadIndex(seqCtx(seq))
+	return actor.NoReply
+}
+
+func (c *core) changeConfig(from actor.From, req changeConfigReq) any {
+	if c.state != raft.StateLeader {
+		return c.notLeader()
+	}
+	cfg := req.Config.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	seq := c.nextSeq()
+	data := encodeOp(op{kind: opConfig, proposer: c.id, seq: seq, payload: appendConfig(nil, cfg)})
+	if err := c.rn.Propose(data); err != nil {
+		return c.notLeader()
+	}
+	c.addPending(seq, from)
+	return actor.NoReply
+}
+
+// membershipReady is the check every membership change starts with.
+func (c *core) membershipReady() error {
+	if c.state != raft.StateLeader {
+		return c.notLeader()
+	}
+	if !c.termCommitted || c.confInFlight {
+		return ErrUncommittedMembershipChange
+	}
+	return nil
+}
+
+func (c *core) proposeConf(from actor.From, cc raftpb.ConfChange, addr memberAddr) any {
+	seq := c.nextSeq()
+	cc.Context = encodeConfContext(confContext{proposer: c.id, seq: seq, addr: addr})
+	if err := c.rn.ProposeConfChange(cc); err != nil {
+		return c.notLeader()
+	}
+	c.confInFlight = true
+	c.pendingConf[seq] = from
+	return actor.NoReply
+}
+
+func (c *core) join(from actor.From, req joinReq) any {
+	if err := c.membershipReady(); err != nil {
+		return err
+	}
+	if c.isVoter(req.ID) {
+		c.members[req.ID] = req.Addr
+		return okReply{OK: true}
+	}
+	return c.proposeConf(from, raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: req.ID}, req.Addr)
+}
+
+func (c *core) removeFollower(from actor.From, pid actor.PID) any {
+	if err := c.membershipReady(); err != nil {
+		return err
+	}
+	id, ok := c.addressOf(pid)
+	if !ok {
+		return ErrNotMember
+	}
+	st := c.rn.Status()
+	if st.LeadTransferee != 0 {
+		return ErrPendingLeaderChange
+	}
+	if id == c.id {
+		return ErrCannotRemoveLeader
+	}
+	remaining, responsive := 0, 0
+	for _, v := range c.confState.Voters {
+		if v == id {
+			continue
+		}
+		remaining++
+		if v == c.id || c.responsive(v) {
+			responsive++
+		}
+	}
+	if responsive < remaining/2+1 {
+		return ErrWillBreakQuorum
+	}
+	return c.proposeConf(from, raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: id}, c.members[id])
+}
+
+func (c *core) replaceLeader(pid actor.PID) any {
+	if err := c.membershipReady(); err != nil {
+		return err
+	}
+	id, ok := c.addressOf(pid)
+	if !ok {
+		return ErrNotMember
+	}
+	if id == c.id {
+		return okReply{OK: true}
+	}
+	if !c.responsive(id) {
+		return ErrNewLeaderUnresponsive
+	}
+	c.leaseUntil = time.Time{}
+	c.rn.TransferLeader(id)
+	return okReply{OK: true}
+}
+
+// forceRemove drops a member from this member's configuration without
+// consensus, and persists the result in a snapshot.
+func (c *core) forceRemove(pid actor.PID) any {
+	if c.lead != 0 {
+		return ErrLeaderExists
+	}
+	id, ok := c.addressOf(pid)
+	if !ok {
+		return ErrNotMember
+	}
+	if id == c.id {
+		return errors.New("rafted: a member cannot force-remove itself")
+	}
+	c.confState = *c.rn.ApplyConfChange(raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: id})
+	delete(c.members, id)
+	if err := c.snapshot(); err != nil {
+		return err
+	}
+	return okReply{OK: true}
+}
+
+func (c *core) status() Status {
+	bs := c.rn.BasicStatus()
+	s := Status{
+		From:        c.self.PID,
+		Leader:      c.leaderPID(),
+		CurrentTerm: bs.Term,
+		Config:      c.cfg,
+	}
+	switch c.state {
+	case raft.StateLeader:
+		s.StateName = "leader"
+	case raft.StateCandidate, raft.StatePreCandidate:
+		s.StateName = "candidate"
+	default:
+		s.StateName = "follower"
+	}
+	for _, v := range c.confState.Voters {
+		s.Members = append(s.Members, c.members[v].PID)
+	}
+	if c.state == raft.StateLeader {
+		for _, id := range c.confState.Voters {
+			if id != c.id && !c.responsive(id) {
+				s.UnresponsiveFollowers = append(s.UnresponsiveFollowers, c.members[id].PID)
+			}
+		}
+	}
+	return s
+}
+
+// responsive reports whether the member was heard from within the last
+// election timeout.
+func (c *core) responsive(id uint64) bool {
+	t, ok := c.lastHeard[id]
+	return ok && c.now.Sub(t) < c.cfg.ElectionTimeout
+}

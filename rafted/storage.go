@@ -1,0 +1,260 @@
+package rafted
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// disk is a member's persistent state in its Dir:
+//
+//	id    the member's Raft ID, written once
+//	snap  the latest snapshot (raftpb.Snapshot), replaced atomically
+//	log   records appended since that snapshot, each
+//	      [u32 length][u32 crc32c of kind+body][kind byte][body]
+//	      kind 1: a raftpb.Entry; kind 2: a raftpb.HardState
+//
+// Replaying the log applies records in order: an entry at index i drops any
+// entries from i on before it is appended (Raft overwrote a conflicting
+// tail), and the last hard state wins. A torn record at the end (a crash
+// mid-write) is cut off. After every snapshot the log is rewritten with only
+// the entries the snapshot does not cover, through a temporary file and a
+// rename.
+type disk struct {
+	dir string
+	log *os.File
+	buf []byte
+}
+
+type diskState struct {
+	id    uint64
+	hard  raftpb.HardState
+	snap  raftpb.Snapshot
+	ents  []raftpb.Entry
+	found bool // the dir held a member
+}
+
+const (
+	recEntry = 1
+	recHard  = 2
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// openDisk opens dir, creating it if needed, and reads what it holds.
+func openDisk(dir string) (*disk, diskState, error) {
+	var st diskState
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, st, err
+	}
+	idb, err := os.ReadFile(filepath.Join(dir, "id"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, st, err
+	default:
+		st.id, err = strconv.ParseUint(string(idb), 10, 64)
+		if err != nil {
+			return nil, st, fmt.Errorf("rafted: %s/id: %w", dir, err)
+		}
+		st.found = true
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "snap")); err == nil {
+		if err := st.snap.Unmarshal(b); err != nil {
+			return nil, st, fmt.Errorf("rafted: %s/snap: %w", dir, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, st, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, st, err
+	}
+	good, err := replay(f, &st)
+	if err != nil {
+		f.Close()
+		return nil, st, err
+	}
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return nil, st, err
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, st, err
+	}
+	// Entries the snapshot covers are dropped.
+	si := st.snap.Metadata.Index
+	for len(st.ents) > 0 && st.ents[0].Index <= si {
+		st.ents = st.ents[1:]
+	}
+	return &disk{dir: dir, log: f}, st, nil
+}
+
+// replay reads the log's records into st and returns the length of the good
+// prefix.
+func replay(f *os.File, st *diskState) (int64, error) {
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return 0, err
+	}
+	var off int64
+	for len(data) >= 9 {
+		n := binary.BigEndian.Uint32(data)
+		sum := binary.BigEndian.Uint32(data[4:])
+		if uint64(len(data)-8) < uint64(n) || n == 0 {
+			break
+		}
+		rec := data[8 : 8+n]
+		if crc32.Checksum(rec, crcTable) != sum {
+			break
+		}
+		switch rec[0] {
+		case recEntry:
+			var e raftpb.Entry
+			if err := e.Unmarshal(rec[1:]); err != nil {
+				return 0, fmt.Errorf("rafted: log entry at offset %d: %w", off, err)
+			}
+			for len(st.ents) > 0 && st.ents[len(st.ents)-1].Index >= e.Index {
+				st.ents = st.ents[:len(st.ents)-1]
+			}
+			st.ents = append(st.ents, e)
+		case recHard:
+			if err := st.hard.Unmarshal(rec[1:]); err != nil {
+				return 0, fmt.Errorf("rafted: hard state at offset %d: %w", off, err)
+			}
+		default:
+			return 0, fmt.Errorf("rafted: log record kind %d at offset %d", rec[0], off)
+		}
+		off += int64(8 + n)
+		data = data[8+n:]
+	}
+	return off, nil
+}
+
+func (d *disk) appendRecord(kind byte, size int, marshal func([]byte) (int, error)) error {
+	start := len(d.buf)
+	d.buf = append(d.buf, make([]byte, 9+size)...)
+	rec := d.buf[start+8:]
+	rec[0] = kind
+	if _, err := marshal(rec[1:]); err != nil {
+		d.buf = d.buf[:start]
+		return err
+	}
+	binary.BigEndian.PutUint32(d.buf[start:], uint32(1+size))
+	binary.BigEndian.PutUint32(d.buf[start+4:], crc32.Checksum(rec, crcTable))
+	return nil
+}
+
+// save persists one Ready's worth of state: a snapshot (atomically), then
+// entries and the hard state appended to the log, then one fsync.
+func (d *disk) save(hard raftpb.HardState, ents []raftpb.Entry, snap *raftpb.Snapshot) error {
+	if snap != nil {
+		if err := d.saveSnapshot(*snap); err != nil {
+			return err
+		}
+	}
+	d.buf = d.buf[:0]
+	for i := range ents {
+		e := &ents[i]
+		if err := d.appendRecord(recEntry, e.Size(), e.MarshalTo); err != nil {
+			return err
+		}
+	}
+	if hard.Term != 0 || hard.Vote != 0 || hard.Commit != 0 {
+		if err := d.appendRecord(recHard, hard.Size(), hard.MarshalTo); err != nil {
+			return err
+		}
+	}
+	if len(d.buf) == 0 {
+		return nil
+	}
+	if _, err := d.log.Write(d.buf); err != nil {
+		return err
+	}
+	return d.log.Sync()
+}
+
+// saveID records the member's Raft ID; it is written once, when the member
+// is created.
+func (d *disk) saveID(id uint64) error {
+	return writeAtomic(d.dir, "id", []byte(strconv.FormatUint(id, 10)))
+}
+
+func (d *disk) saveSnapshot(snap raftpb.Snapshot) error {
+	b, err := snap.Marshal()
+	if err != nil {
+		return err
+	}
+	return writeAtomic(d.dir, "snap", b)
+}
+
+// compact replaces the log with the hard state and ents (the entries after
+// the latest snapshot).
+func (d *disk) compact(hard raftpb.HardState, ents []raftpb.Entry) error {
+	tmp := filepath.Join(d.dir, "log.tmp")
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	old := d.log
+	d.log = f
+	if err := d.save(hard, ents, nil); err != nil {
+		f.Close()
+		d.log = old
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		d.log = old
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(d.dir, "log")); err != nil {
+		f.Close()
+		d.log = old
+		return err
+	}
+	old.Close()
+	return syncDir(d.dir)
+}
+
+func (d *disk) close() error { return d.log.Close() }
+
+func writeAtomic(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
