@@ -1,0 +1,504 @@
+package peerservice
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/gotp-dev/gotp/remote"
+)
+
+// core is the peer service protocol: membership (an ORSet gossiped between
+// peers), the failure detector, partitions and acknowledged forwarding. It
+// has no goroutines, clocks or I/O: the manager process feeds it messages and
+// ticks with the time, and carries out the effects it returns.
+type core struct {
+	cfg   Config
+	self  remote.NodeSpec
+	actor string
+
+	set     *ORSet
+	det     *detector
+	targets map[string]remote.NodeSpec // peers this node keeps connections to
+	left    bool
+	rng     *rand.Rand
+
+	dropAt map[string]time.Time // removed peers to disconnect once told
+
+	partitions map[string]Partition
+	seenParts  map[string]bool // refs injected or resolved here, for flooding once
+
+	nextID  uint64
+	pending map[uint64]*pendingForward
+	seen    map[seenKey]time.Time // forwarded messages delivered here
+
+	reserved map[string]int
+
+	gossipRounds int
+}
+
+// Partition is an injected partition as one node holds it: application
+// traffic between Origin and the nodes that hold the partition is cut.
+type Partition struct {
+	Ref    string
+	Origin string
+}
+
+type pendingForward struct {
+	dest   string
+	msg    forwardMsg
+	sentAt time.Time
+}
+
+type seenKey struct {
+	actor string
+	id    uint64
+}
+
+// outMsg is a message for another node's manager.
+type outMsg struct {
+	to  string
+	msg any
+}
+
+// effects is what the manager must do after the core handled something.
+type effects struct {
+	sends      []outMsg
+	disconnect []string
+	up, down   []remote.NodeSpec
+	changed    bool // membership changed: persist, tell subscribers
+	joins      []remote.NodeSpec
+	deliver    []forwardMsg
+	user       []userMsg
+}
+
+func (e *effects) send(to string, msg any) { e.sends = append(e.sends, outMsg{to, msg}) }
+
+func newCore(cfg Config, self remote.NodeSpec, actor string, now time.Time) *core {
+	seed := cfg.Seed
+	c := &core{
+		cfg:        cfg,
+		self:       cloneSpec(self),
+		actor:      actor,
+		set:        NewORSet(actor),
+		det:        newDetector(cfg.HeartbeatInterval, cfg.MissedHeartbeats, cfg.ReconnectBackoff, cfg.MaxReconnectBackoff),
+		targets:    map[string]remote.NodeSpec{},
+		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		dropAt:     map[string]time.Time{},
+		partitions: map[string]Partition{},
+		seenParts:  map[string]bool{},
+		pending:    map[uint64]*pendingForward{},
+		seen:       map[seenKey]time.Time{},
+		reserved:   map[string]int{},
+	}
+	c.set.Add(c.self)
+	return c
+}
+
+// restore merges a saved state, keeping this node a member.
+func (c *core) restore(st State, now time.Time) {
+	c.set.Merge(st)
+	if !c.set.Contains(c.self.Name) {
+		c.set.Add(c.self)
+	}
+	var eff effects
+	c.refreshTargets(now, &eff)
+}
+
+// members returns the membership as this node sees it.
+func (c *core) members() []remote.NodeSpec {
+	if c.left {
+		return []remote.NodeSpec{cloneSpec(c.self)}
+	}
+	return c.set.Members()
+}
+
+// wants reports whether this node keeps a connection to spec.
+func (c *core) wants(spec remote.NodeSpec) bool {
+	switch {
+	case c.left || spec.Name == c.self.Name:
+		return false
+	case c.cfg.Topology == FullMesh, c.cfg.Role == Server:
+		return true
+	}
+	return roleOf(spec) == Server
+}
+
+// refreshTargets brings the set of peers in line with membership.
+func (c *core) refreshTargets(now time.Time, eff *effects) {
+	current := map[string]remote.NodeSpec{}
+	if !c.left {
+		for _, m := range c.set.Members() {
+			if c.wants(m) {
+				current[m.Name] = m
+			}
+		}
+	}
+	for name, spec := range c.targets {
+		if _, ok := current[name]; ok {
+			continue
+		}
+		if c.det.isUp(name) {
+			eff.down = append(eff.down, spec)
+		}
+		c.det.unwatch(name)
+		delete(c.targets, name)
+		if !c.set.Contains(name) {
+			// Give the removal one interval to reach it before cutting it off.
+			c.dropAt[name] = now.Add(c.cfg.HeartbeatInterval)
+		}
+		for id, p := range c.pending {
+			if p.dest == name {
+				delete(c.pending, id)
+			}
+		}
+	}
+	for name, spec := range current {
+		c.targets[name] = spec
+		c.det.watch(name, now)
+		delete(c.dropAt, name)
+	}
+}
+
+func (c *core) targetNames() []string {
+	names := make([]string, 0, len(c.targets))
+	for n := range c.targets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (c *core) gossip(reply bool) gossipMsg {
+	return gossipMsg{From: c.self.Name, Digest: c.set.Digest(), Reply: reply, State: c.set.State()}
+}
+
+// pushAll sends the state to every peer.
+func (c *core) pushAll(eff *effects) {
+	g := c.gossip(false)
+	for _, n := range c.targetNames() {
+		eff.send(n, g)
+	}
+}
+
+// heartbeatTick sends heartbeats, fails silent peers and probes failed ones.
+func (c *core) heartbeatTick(now time.Time) effects {
+	var eff effects
+	for _, name := range sortedKeys(c.dropAt) {
+		if !now.Before(c.dropAt[name]) {
+			delete(c.dropAt, name)
+			eff.disconnect = append(eff.disconnect, name)
+		}
+	}
+	if c.left {
+		return eff
+	}
+	failed, wentDown, probe := c.det.tick(now)
+	eff.disconnect = append(eff.disconnect, failed...)
+	for _, n := range wentDown {
+		eff.down = append(eff.down, c.targets[n])
+	}
+	hb := heartbeatMsg{From: c.self.Name, Digest: c.set.Digest()}
+	for _, n := range c.targetNames() {
+		if w := c.det.peers[n]; w != nil && !w.failed {
+			eff.send(n, hb)
+		}
+	}
+	for _, n := range probe {
+		eff.send(n, hb)
+	}
+	// Forget deliveries old enough that no retransmission can still come.
+	horizon := 64 * c.cfg.RetransmitInterval
+	for k, at := range c.seen {
+		if now.Sub(at) > horizon {
+			delete(c.seen, k)
+		}
+	}
+	return eff
+}
+
+// gossipTick pushes the state to GossipFanout random live peers.
+func (c *core) gossipTick(now time.Time) effects {
+	var eff effects
+	if c.left {
+		return eff
+	}
+	c.gossipRounds++
+	var live []string
+	for _, n := range c.targetNames() {
+		if w := c.det.peers[n]; w != nil && !w.failed {
+			live = append(live, n)
+		}
+	}
+	c.rng.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i] })
+	if len(live) > c.cfg.GossipFanout {
+		live = live[:c.cfg.GossipFanout]
+	}
+	if len(live) > 0 {
+		g := c.gossip(false)
+		for _, n := range live {
+			eff.send(n, g)
+		}
+	}
+	return eff
+}
+
+// retransmitTick sends again every acknowledged forward still unacknowledged.
+func (c *core) retransmitTick(now time.Time) effects {
+	var eff effects
+	ids := sortedKeys(c.pending)
+	for _, id := range ids {
+		p := c.pending[id]
+		if now.Sub(p.sentAt) >= c.cfg.RetransmitInterval {
+			p.sentAt = now
+			eff.send(p.dest, p.msg.list())
+		}
+	}
+	return eff
+}
+
+// heard notes a sign of life from a peer.
+func (c *core) heard(from string, now time.Time, eff *effects) {
+	if c.det.heard(from, now) {
+		eff.up = append(eff.up, c.targets[from])
+	}
+}
+
+func (c *core) handleHeartbeat(m heartbeatMsg, now time.Time) effects {
+	var eff effects
+	if !c.left {
+		c.heard(m.From, now, &eff)
+	}
+	if m.Digest != c.set.Digest() {
+		eff.send(m.From, c.gossip(false))
+	}
+	return eff
+}
+
+func (c *core) handleGossip(m gossipMsg, now time.Time) effects {
+	var eff effects
+	if c.left {
+		// A node that left answers with the state that says so, and takes
+		// nothing in until it joins again.
+		if !m.Reply && m.Digest != c.set.Digest() {
+			eff.send(m.From, c.gossip(true))
+		}
+		return eff
+	}
+	c.heard(m.From, now, &eff)
+	if c.set.Merge(m.State) {
+		eff.changed = true
+		if !c.set.Contains(c.self.Name) {
+			// Another node removed this one: it leaves.
+			c.becomeLeft(now, &eff)
+			return eff
+		}
+		c.refreshTargets(now, &eff)
+	}
+	if !m.Reply && c.set.Digest() != m.Digest {
+		eff.send(m.From, c.gossip(true))
+	}
+	return eff
+}
+
+func (c *core) becomeLeft(now time.Time, eff *effects) {
+	c.left = true
+	c.refreshTargets(now, eff)
+	eff.down = nil // leaving is not a failure of the others
+	eff.changed = true
+}
+
+// joined records a peer this node has connected to.
+func (c *core) joined(spec remote.NodeSpec, now time.Time) effects {
+	var eff effects
+	if c.left {
+		clock := c.set.clock
+		c.set = NewORSet(c.actor)
+		c.set.clock = clock
+		c.set.Add(c.self)
+		c.left = false
+		eff.changed = true
+	}
+	if spec.Name != c.self.Name && !c.set.Contains(spec.Name) {
+		c.set.Add(spec)
+		eff.changed = true
+	}
+	c.refreshTargets(now, &eff)
+	if spec.Name != c.self.Name {
+		eff.send(spec.Name, c.gossip(false))
+	}
+	if eff.changed {
+		c.pushAll(&eff)
+	}
+	return eff
+}
+
+// leave removes this node from the cluster.
+func (c *core) leave(now time.Time) effects {
+	var eff effects
+	if c.left {
+		return eff
+	}
+	c.set.Remove(c.self.Name)
+	c.pushAll(&eff)
+	c.becomeLeft(now, &eff)
+	return eff
+}
+
+// leaveNode removes another node.
+func (c *core) leaveNode(name string, now time.Time) effects {
+	if name == c.self.Name {
+		return c.leave(now)
+	}
+	var eff effects
+	if c.left || !c.set.Remove(name) {
+		return eff
+	}
+	eff.changed = true
+	c.pushAll(&eff) // the removed node is still a target: it hears too
+	c.refreshTargets(now, &eff)
+	return eff
+}
+
+// updateMembers makes membership equal specs: missing nodes are joined,
+// extra ones removed.
+func (c *core) updateMembers(specs []remote.NodeSpec, now time.Time) effects {
+	var eff effects
+	want := map[string]bool{c.self.Name: true}
+	for _, s := range specs {
+		want[s.Name] = true
+		if s.Name != c.self.Name && (c.left || !c.set.Contains(s.Name)) {
+			eff.joins = append(eff.joins, s)
+		}
+	}
+	for _, m := range c.members() {
+		if !want[m.Name] {
+			e := c.leaveNode(m.Name, now)
+			eff.merge(e)
+		}
+	}
+	return eff
+}
+
+func (e *effects) merge(o effects) {
+	e.sends = append(e.sends, o.sends...)
+	e.disconnect = append(e.disconnect, o.disconnect...)
+	e.up = append(e.up, o.up...)
+	e.down = append(e.down, o.down...)
+	e.changed = e.changed || o.changed
+	e.joins = append(e.joins, o.joins...)
+	e.deliver = append(e.deliver, o.deliver...)
+	e.user = append(e.user, o.user...)
+}
+
+// forward starts an acknowledged forward.
+func (c *core) forward(dest string, m forwardMsg, now time.Time) effects {
+	var eff effects
+	c.nextID++
+	m.From, m.Actor, m.ID = c.self.Name, c.actor, c.nextID
+	c.pending[m.ID] = &pendingForward{dest: dest, msg: m, sentAt: now}
+	eff.send(dest, m.list())
+	return eff
+}
+
+func (c *core) handleForward(m forwardMsg, now time.Time) effects {
+	var eff effects
+	key := seenKey{m.Actor, m.ID}
+	if _, dup := c.seen[key]; !dup {
+		c.seen[key] = now
+		eff.deliver = append(eff.deliver, m)
+	}
+	eff.send(m.From, ackMsg{From: c.self.Name, Actor: m.Actor, ID: m.ID})
+	return eff
+}
+
+func (c *core) handleAck(m ackMsg) {
+	if m.Actor == c.actor {
+		delete(c.pending, m.ID)
+	}
+}
+
+// injectPartition starts a partition around origin.
+func (c *core) injectPartition(origin string, ttl int) (string, effects) {
+	c.nextID++
+	ref := fmt.Sprintf("%s#%d", c.actor, c.nextID)
+	if origin == c.self.Name {
+		return ref, c.handlePartition(partitionMsg{Ref: ref, Origin: origin, TTL: ttl})
+	}
+	var eff effects
+	eff.send(origin, partitionMsg{Ref: ref, Origin: origin, TTL: ttl, Start: true})
+	return ref, eff
+}
+
+func (c *core) handlePartition(m partitionMsg) effects {
+	var eff effects
+	if m.Resolve {
+		if c.seenParts["-"+m.Ref] {
+			return eff
+		}
+		c.seenParts["-"+m.Ref] = true
+		delete(c.partitions, m.Ref)
+		for _, n := range c.targetNames() {
+			eff.send(n, m)
+		}
+		return eff
+	}
+	if c.seenParts[m.Ref] || c.seenParts["-"+m.Ref] {
+		return eff
+	}
+	c.seenParts[m.Ref] = true
+	c.partitions[m.Ref] = Partition{Ref: m.Ref, Origin: m.Origin}
+	if m.TTL > 0 {
+		next := partitionMsg{Ref: m.Ref, Origin: m.Origin, TTL: m.TTL - 1}
+		for _, n := range c.targetNames() {
+			eff.send(n, next)
+		}
+	}
+	return eff
+}
+
+// resolvePartition heals ref everywhere it reached.
+func (c *core) resolvePartition(ref string) (effects, error) {
+	if _, ok := c.partitions[ref]; !ok {
+		return effects{}, fmt.Errorf("%w: %s", ErrUnknownPartition, ref)
+	}
+	return c.handlePartition(partitionMsg{Ref: ref, Resolve: true}), nil
+}
+
+func (c *core) partitionList() []Partition {
+	out := make([]Partition, 0, len(c.partitions))
+	for _, p := range c.partitions {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Partition) int { return compareStrings(a.Ref, b.Ref) })
+	return out
+}
+
+// reserve takes a slot for tag.
+func (c *core) reserve(tag string) error {
+	if c.reserved[tag] >= c.cfg.Reservations[tag] {
+		return fmt.Errorf("%w: %q", ErrNoAvailableSlots, tag)
+	}
+	c.reserved[tag]++
+	return nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func sortedKeys[K interface{ ~string | ~uint64 }, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

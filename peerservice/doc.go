@@ -1,0 +1,84 @@
+// Package peerservice is gotp's peer service: cluster membership, failure
+// detection, the shape of the cluster (which nodes keep connections to which),
+// relaying, and injected partitions. It is policy on top of package remote,
+// which is mechanism.
+//
+// # What it ports
+//
+// Partisan's peer service managers: partisan_peer_service_manager (the
+// behaviour, here the Manager interface in Go case),
+// partisan_pluggable_peer_service_manager (full mesh, the default) and
+// partisan_client_server_peer_service_manager (ClientServer):
+//
+//	myself, members, members_for_orchestration   Myself, Members, MembersForOrchestration
+//	join, sync_join, leave/0, leave/1             Join, SyncJoin, Leave, LeaveNode
+//	update_members                                UpdateMembers
+//	forward_message, cast_message, send_message   ForwardMessage, CastMessage, SendMessage
+//	on_up, on_down                                OnUp, OnDown (one node, or "" for any)
+//	inject_partition, resolve_partition, partitions   InjectPartition, ResolvePartition, Partitions
+//	reserve, supports_capability                  Reserve, SupportsCapability
+//
+// # Use
+//
+//	node, _ := actor.NewNode(actor.Config{Name: "c1"})
+//	svc, _ := peerservice.StartNode(node, remote.Config{Cookie: "secret"},
+//		peerservice.Config{Topology: peerservice.ClientServer, Role: peerservice.Client})
+//	_ = svc.SyncJoin(ctx, remote.NodeSpec{Name: "s1", Addrs: []string{"10.0.0.1:7000"}})
+//	_ = svc.ForwardMessage(ctx, peerservice.ToName("c2", "worker"), "hello", peerservice.ForwardOptions{})
+//
+// StartNode starts the remote layer with the service's Policy (remote reads
+// its Policy at Start, so the policy is made first: NewPolicy, then
+// Policy.RemoteConfig, then remote.Start, then Start — StartNode does all
+// four). The manager is a gen_server registered as ManagerName under a
+// supervisor; managers of other nodes send to that name.
+//
+// # How it works
+//
+// A pure core (no goroutines, clocks or I/O) holds membership, the failure
+// detector, partitions and pending acknowledged forwards; it takes a message
+// or a tick and returns effects (messages to peers' managers, peers to
+// disconnect, up/down notifications, membership changes). The manager
+// process owns it and carries out the effects.
+//
+// Membership is an observed-remove set (ORSet) of remote.NodeSpec with a dot
+// per add, made by an actor unique to each incarnation of the manager, so a
+// node that leaves and joins again is a new add that no earlier remove
+// covers. Nodes push their whole state to GossipFanout random peers every
+// GossipInterval, and every heartbeat carries a digest of the state: a peer
+// whose digest differs is sent the state, and answers with its own if it
+// still differs after merging (push-pull anti-entropy).
+//
+// Every node sends a heartbeat to each peer it keeps a connection to every
+// HeartbeatInterval. A peer not heard from for MissedHeartbeats intervals is
+// failed: OnDown callbacks run, the node is disconnected (remote.Disconnect,
+// so links and monitors across it fire noconnection), and it is probed with
+// backoff (ReconnectBackoff doubling to MaxReconnectBackoff) until it answers;
+// then OnUp callbacks run. A failed node stays a member until it leaves or is
+// removed.
+//
+// # Client-server
+//
+// Servers keep connections to every other member; clients keep connections to
+// servers only (all servers they know, not just one). A client's Policy
+// refuses a connection from another client with a *remote.Refusal that refers
+// it to a server; SyncJoin and Join follow the referral. A client's traffic
+// for another client is routed through the first server, by name, that its
+// failure detector does not hold failed; the server's remote layer forwards it.
+// One path per destination keeps each sender's messages in order. With no
+// server left, sends fail with ErrNoServer.
+//
+// # Where it differs from Partisan
+//
+//   - Partitions are enforced by ForwardMessage, CastMessage and SendMessage,
+//     not by the remote layer: remote.Policy.Route does not see what a
+//     message is, so it could not spare membership traffic. Plain actor
+//     sends across a partition are not cut.
+//   - Acknowledged forwards go manager to manager; they are delivered once
+//     but not ordered with unacknowledged messages.
+//   - OnUp and OnDown fire from the failure detector (first heartbeat heard,
+//     heartbeats missed), not on connection open and close.
+//   - Callbacks and subscriptions run in order on one goroutine of the
+//     service's, never on the manager's.
+//   - Membership is saved to Config.DataDir as JSON on every change, and
+//     restored (and its peers reconnected) at start.
+package peerservice

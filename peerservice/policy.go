@@ -1,0 +1,143 @@
+package peerservice
+
+import (
+	"maps"
+	"sync"
+
+	"github.com/gotp-dev/gotp/remote"
+)
+
+// Policy is the peer service's remote.Policy: it refuses client-to-client
+// connections with a referral to a server and routes client-to-client traffic
+// through a server. The manager keeps it up to date; the remote layer reads it
+// from connection goroutines. Make one with NewPolicy, put it in
+// remote.Config with RemoteConfig before remote.Start, and hand it to Start.
+type Policy struct {
+	topology Topology
+	role     Role
+
+	mu         sync.RWMutex
+	self       string
+	roles      map[string]Role // members' roles
+	servers    []remote.NodeSpec
+	failed     map[string]bool // servers the failure detector holds failed
+	partitions []Partition
+}
+
+var _ remote.Policy = (*Policy)(nil)
+
+// NewPolicy returns the policy for a node configured with cfg.
+func NewPolicy(cfg Config) *Policy {
+	if cfg.Role == "" {
+		cfg.Role = Server
+	}
+	return &Policy{topology: cfg.Topology, role: cfg.Role, roles: map[string]Role{}, failed: map[string]bool{}}
+}
+
+// RemoteConfig returns rcfg with this policy installed and the node's role
+// added to its tags.
+func (p *Policy) RemoteConfig(rcfg remote.Config) remote.Config {
+	rcfg.Policy = p
+	rcfg.Tags = maps.Clone(rcfg.Tags)
+	if rcfg.Tags == nil {
+		rcfg.Tags = map[string]string{}
+	}
+	rcfg.Tags[RoleTag] = string(p.role)
+	return rcfg
+}
+
+func (p *Policy) isClient() bool { return p.topology == ClientServer && p.role == Client }
+
+// Accept implements remote.Policy: a client refuses other clients and refers
+// them to a server it knows.
+func (p *Policy) Accept(peer remote.NodeSpec) error {
+	if !p.isClient() || roleOf(peer) != Client {
+		return nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	ref := &remote.Refusal{Reason: "a client accepts connections from servers only"}
+	if s, ok := p.relayLocked(); ok {
+		ref.Referral = s
+	}
+	return ref
+}
+
+// Route implements remote.Policy: a client sends to another client through
+// the first server (by name) not known to have failed, so that everything it
+// sends to one client takes one path and stays in order.
+func (p *Policy) Route(dest string) (string, error) {
+	if !p.isClient() {
+		return dest, nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.roles[dest] != Client {
+		return dest, nil
+	}
+	s, ok := p.relayLocked()
+	if !ok {
+		return "", ErrNoServer
+	}
+	return s.Name, nil
+}
+
+func (p *Policy) relayLocked() (remote.NodeSpec, bool) {
+	for _, s := range p.servers {
+		if !p.failed[s.Name] {
+			return s, true
+		}
+	}
+	return remote.NodeSpec{}, false
+}
+
+// partitioned reports whether an injected partition cuts traffic to dest.
+func (p *Policy) partitioned(dest string) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for _, pt := range p.partitions {
+		if pt.Origin == dest || (pt.Origin == p.self && dest != p.self) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Policy) isMember(name string) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	_, ok := p.roles[name]
+	return ok
+}
+
+func (p *Policy) isRelayed(dest string) bool {
+	if !p.isClient() {
+		return false
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.roles[dest] == Client
+}
+
+// update copies what the policy needs from the core.
+func (p *Policy) update(c *core) {
+	roles := map[string]Role{}
+	var servers []remote.NodeSpec
+	for _, m := range c.members() {
+		roles[m.Name] = roleOf(m)
+		if roleOf(m) == Server && m.Name != c.self.Name {
+			servers = append(servers, m)
+		}
+	}
+	failed := map[string]bool{}
+	for name, w := range c.det.peers {
+		if w.failed {
+			failed[name] = true
+		}
+	}
+	parts := c.partitionList()
+	p.mu.Lock()
+	p.self = c.self.Name
+	p.roles, p.servers, p.failed, p.partitions = roles, servers, failed, parts
+	p.mu.Unlock()
+}
