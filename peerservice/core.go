@@ -69,6 +69,7 @@ type effects struct {
 	up, down   []remote.NodeSpec
 	changed    bool // membership changed: persist, tell subscribers
 	joins      []remote.NodeSpec
+	learn      []remote.NodeSpec // new peers whose addresses remote must know
 	deliver    []forwardMsg
 	user       []userMsg
 }
@@ -155,6 +156,9 @@ func (c *core) refreshTargets(now time.Time, eff *effects) {
 		}
 	}
 	for name, spec := range current {
+		if old, ok := c.targets[name]; !ok || !slices.Equal(old.Addrs, spec.Addrs) {
+			eff.learn = append(eff.learn, spec)
+		}
 		c.targets[name] = spec
 		c.det.watch(name, now)
 		delete(c.dropAt, name)
@@ -388,6 +392,7 @@ func (e *effects) merge(o effects) {
 	e.down = append(e.down, o.down...)
 	e.changed = e.changed || o.changed
 	e.joins = append(e.joins, o.joins...)
+	e.learn = append(e.learn, o.learn...)
 	e.deliver = append(e.deliver, o.deliver...)
 	e.user = append(e.user, o.user...)
 }

@@ -11,13 +11,13 @@ func TestDetector(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	type step struct {
-		at        time.Duration
-		heard     bool // heard from "p" at this time
-		cameUp    bool
-		wentDown  []string
-		failed    []string
-		probe     []string
-		upAfter   bool
+		at       time.Duration
+		heard    bool // heard from "p" at this time
+		cameUp   bool
+		wentDown []string
+		failed   []string
+		probe    []string
+		upAfter  bool
 	}
 	tests := []struct {
 		name  string
@@ -33,10 +33,10 @@ func TestDetector(t *testing.T) {
 			{at: 0, heard: true, cameUp: true, upAfter: true},
 			{at: 3 * interval, upAfter: true},
 			{at: 3*interval + 1, wentDown: []string{"p"}, failed: []string{"p"}},
-			{at: 4*interval + 1, probe: []string{"p"}},          // after 1 s
-			{at: 5*interval + 1},                                // next wait 2 s
-			{at: 6*interval + 1, probe: []string{"p"}},          // then 4 s
-			{at: 10*interval + 1, probe: []string{"p"}},         // then 4 s (max)
+			{at: 4*interval + 1, probe: []string{"p"}},  // after 1 s
+			{at: 5*interval + 1},                        // next wait 2 s
+			{at: 6*interval + 1, probe: []string{"p"}},  // then 4 s
+			{at: 10*interval + 1, probe: []string{"p"}}, // then 4 s (max)
 			{at: 14*interval + 1, probe: []string{"p"}},
 			{at: 15 * interval, heard: true, cameUp: true, upAfter: true},
 		}},

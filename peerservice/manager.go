@@ -35,12 +35,12 @@ type joinResult struct{ spec remote.NodeSpec }
 
 // Calls from the Service handle.
 type (
-	callMembers    struct{}
-	callJoined     struct{ spec remote.NodeSpec }
-	callLeave      struct{}
-	callLeaveNode  struct{ name string }
-	callUpdate     struct{ specs []remote.NodeSpec }
-	callForward    struct {
+	callMembers   struct{}
+	callJoined    struct{ spec remote.NodeSpec }
+	callLeave     struct{}
+	callLeaveNode struct{ name string }
+	callUpdate    struct{ specs []remote.NodeSpec }
+	callForward   struct {
 		dest string
 		msg  forwardMsg
 	}
@@ -204,6 +204,9 @@ func (m *manager) HandleInfo(p *actor.Process, msg any) error {
 // else is said about the node), then messages, then notifications.
 func (m *manager) apply(p *actor.Process, eff effects) {
 	s := m.svc
+	for _, spec := range eff.learn {
+		s.r.Learn(spec)
+	}
 	for _, n := range eff.disconnect {
 		s.log.Info("disconnecting peer", "peer", n)
 		s.r.Disconnect(n)
