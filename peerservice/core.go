@@ -70,6 +70,7 @@ type effects struct {
 	changed    bool // membership changed: persist, tell subscribers
 	joins      []remote.NodeSpec
 	learn      []remote.NodeSpec // new peers whose addresses remote must know
+	connect    []remote.NodeSpec // peers to open every channel's connections to
 	deliver    []forwardMsg
 	user       []userMsg
 }
@@ -158,6 +159,7 @@ func (c *core) refreshTargets(now time.Time, eff *effects) {
 	for name, spec := range current {
 		if old, ok := c.targets[name]; !ok || !slices.Equal(old.Addrs, spec.Addrs) {
 			eff.learn = append(eff.learn, spec)
+			eff.connect = append(eff.connect, spec)
 		}
 		c.targets[name] = spec
 		c.det.watch(name, now)
@@ -211,6 +213,7 @@ func (c *core) heartbeatTick(now time.Time) effects {
 	}
 	for _, n := range probe {
 		eff.send(n, hb)
+		eff.connect = append(eff.connect, c.targets[n])
 	}
 	// Forget deliveries old enough that no retransmission can still come.
 	horizon := 64 * c.cfg.RetransmitInterval
@@ -393,6 +396,7 @@ func (e *effects) merge(o effects) {
 	e.changed = e.changed || o.changed
 	e.joins = append(e.joins, o.joins...)
 	e.learn = append(e.learn, o.learn...)
+	e.connect = append(e.connect, o.connect...)
 	e.deliver = append(e.deliver, o.deliver...)
 	e.user = append(e.user, o.user...)
 }

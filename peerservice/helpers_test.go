@@ -139,3 +139,5 @@ func (r *recorder) get() ([]string, []time.Time) {
 	defer r.mu.Unlock()
 	return slices.Clone(r.events), slices.Clone(r.times)
 }
+
+func actorName(node, name string) actor.Name { return actor.Name{Node: node, Name: name} }

@@ -256,6 +256,21 @@ func (m *manager) apply(p *actor.Process, eff effects) {
 	for _, spec := range eff.joins {
 		s.startJoin(spec)
 	}
+	for _, spec := range eff.connect {
+		s.startConnect(spec)
+	}
+}
+
+// startConnect opens every channel's connections to a peer in the
+// background; a failure is left to the failure detector.
+func (s *Service) startConnect(spec remote.NodeSpec) {
+	s.track(nil, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.JoinTimeout)
+		defer cancel()
+		if err := s.r.Connect(ctx, spec); err != nil {
+			s.log.Debug("connect failed", "peer", spec.Name, "err", err.Error())
+		}
+	})
 }
 
 // connectReferred connects to spec, following referrals (a client that
@@ -285,10 +300,7 @@ func (s *Service) connectReferred(ctx context.Context, spec remote.NodeSpec) (re
 // startJoin joins spec in the background, retrying with backoff until it
 // succeeds, the node leaves or the service stops.
 func (s *Service) startJoin(spec remote.NodeSpec) {
-	ctx := s.joinContext()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.track(s.joinContext(), func(ctx context.Context) {
 		wait := s.cfg.ReconnectBackoff
 		for {
 			attempt, cancel := context.WithTimeout(ctx, s.cfg.JoinTimeout)
@@ -308,5 +320,5 @@ func (s *Service) startJoin(spec remote.NodeSpec) {
 			}
 			wait = min(2*wait, s.cfg.MaxReconnectBackoff)
 		}
-	}()
+	})
 }

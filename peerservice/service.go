@@ -186,12 +186,15 @@ func Start(node *actor.Node, r *remote.Remote, pol *Policy, cfg Config) (*Servic
 // Stop stops the manager and its supervisor, and the remote layer if
 // StartNode started it.
 func (s *Service) Stop(ctx context.Context) error {
-	s.cancel()
-	s.wg.Wait()
+	// The manager goes first, so that it starts no more background work.
 	err := supervisor.Stop(ctx, s.node, s.sup)
 	if errors.Is(err, actor.ErrNoProc) {
 		err = nil
 	}
+	s.mu.Lock()
+	s.cancel()
+	s.mu.Unlock()
+	s.wg.Wait()
 	s.notify.stop()
 	if s.ownsRemote {
 		s.r.Stop()
@@ -204,6 +207,24 @@ func (s *Service) Remote() *remote.Remote { return s.r }
 
 // Supervisor returns the PID of the service's supervisor.
 func (s *Service) Supervisor() actor.PID { return s.sup }
+
+// track runs fn on a goroutine of the service's, unless the service is
+// stopped; fn gets the context given (or the service's).
+func (s *Service) track(ctx context.Context, fn func(ctx context.Context)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return
+	}
+	if ctx == nil {
+		ctx = s.ctx
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn(ctx)
+	}()
+}
 
 func (s *Service) joinContext() context.Context {
 	s.mu.Lock()
