@@ -56,10 +56,13 @@ type seenKey struct {
 	id    uint64
 }
 
-// outMsg is a message for another node's manager.
+// outMsg is a message for another node's manager. ifConnected says to drop
+// it rather than dial: of two peers only one dials the other (see dials), so
+// that they never dial each other at once.
 type outMsg struct {
-	to  string
-	msg any
+	to          string
+	msg         any
+	ifConnected bool
 }
 
 // effects is what the manager must do after the core handled something.
@@ -75,7 +78,29 @@ type effects struct {
 	user       []userMsg
 }
 
-func (e *effects) send(to string, msg any) { e.sends = append(e.sends, outMsg{to, msg}) }
+func (e *effects) send(to string, msg any) { e.sends = append(e.sends, outMsg{to: to, msg: msg}) }
+
+// sendPeer sends to a peer over an existing connection, or dials it if this
+// node is the one that dials.
+func (c *core) sendPeer(eff *effects, to string, msg any) {
+	eff.sends = append(eff.sends, outMsg{to: to, msg: msg, ifConnected: !c.dials(to)})
+}
+
+// dials reports whether this node opens the connections to peer: a client
+// dials servers, and of two servers (or two full-mesh members) the one with
+// the smaller name dials. The other side waits for the connection, except
+// when probing a failed peer (a restarted node may know nobody).
+func (c *core) dials(peer string) bool {
+	if c.cfg.Topology == ClientServer {
+		if c.cfg.Role == Client {
+			return true
+		}
+		if spec, ok := c.targets[peer]; ok && roleOf(spec) == Client {
+			return false
+		}
+	}
+	return c.self.Name < peer
+}
 
 func newCore(cfg Config, self remote.NodeSpec, actor string, now time.Time) *core {
 	seed := cfg.Seed
@@ -94,8 +119,17 @@ func newCore(cfg Config, self remote.NodeSpec, actor string, now time.Time) *cor
 		seen:       map[seenKey]time.Time{},
 		reserved:   map[string]int{},
 	}
+	c.det.jitter = c.jitter
 	c.set.Add(c.self)
 	return c
+}
+
+// jitter returns a random duration in [0, d).
+func (c *core) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(c.rng.Int64N(int64(d)))
 }
 
 // restore merges a saved state, keeping this node a member.
@@ -159,6 +193,8 @@ func (c *core) refreshTargets(now time.Time, eff *effects) {
 	for name, spec := range current {
 		if old, ok := c.targets[name]; !ok || !slices.Equal(old.Addrs, spec.Addrs) {
 			eff.learn = append(eff.learn, spec)
+		}
+		if _, ok := c.targets[name]; !ok && c.dials(name) {
 			eff.connect = append(eff.connect, spec)
 		}
 		c.targets[name] = spec
@@ -184,7 +220,7 @@ func (c *core) gossip(reply bool) gossipMsg {
 func (c *core) pushAll(eff *effects) {
 	g := c.gossip(false)
 	for _, n := range c.targetNames() {
-		eff.send(n, g)
+		c.sendPeer(eff, n, g)
 	}
 }
 
@@ -208,7 +244,7 @@ func (c *core) heartbeatTick(now time.Time) effects {
 	hb := heartbeatMsg{From: c.self.Name, Digest: c.set.Digest()}
 	for _, n := range c.targetNames() {
 		if w := c.det.peers[n]; w != nil && !w.failed {
-			eff.send(n, hb)
+			c.sendPeer(&eff, n, hb)
 		}
 	}
 	for _, n := range probe {
@@ -245,7 +281,7 @@ func (c *core) gossipTick(now time.Time) effects {
 	if len(live) > 0 {
 		g := c.gossip(false)
 		for _, n := range live {
-			eff.send(n, g)
+			c.sendPeer(&eff, n, g)
 		}
 	}
 	return eff
@@ -449,7 +485,7 @@ func (c *core) handlePartition(m partitionMsg) effects {
 		c.seenParts["-"+m.Ref] = true
 		delete(c.partitions, m.Ref)
 		for _, n := range c.targetNames() {
-			eff.send(n, m)
+			c.sendPeer(&eff, n, m)
 		}
 		return eff
 	}
@@ -461,7 +497,7 @@ func (c *core) handlePartition(m partitionMsg) effects {
 	if m.TTL > 0 {
 		next := partitionMsg{Ref: m.Ref, Origin: m.Origin, TTL: m.TTL - 1}
 		for _, n := range c.targetNames() {
-			eff.send(n, next)
+			c.sendPeer(&eff, n, next)
 		}
 	}
 	return eff

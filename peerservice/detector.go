@@ -17,6 +17,9 @@ type detector struct {
 	backoff    time.Duration
 	maxBackoff time.Duration
 	peers      map[string]*watch
+	// jitter returns a random extra wait below d, so that two peers that
+	// failed each other at once do not probe (and dial) each other at once.
+	jitter func(d time.Duration) time.Duration
 }
 
 type watch struct {
@@ -79,18 +82,25 @@ func (d *detector) tick(now time.Time) (failed, wentDown, probe []string) {
 			}
 			w.up = false
 			w.wait = d.backoff
-			w.nextProbe = now.Add(w.wait)
+			w.nextProbe = now.Add(w.wait + d.jitterOf(w.wait))
 			failed = append(failed, name)
 			continue
 		}
 		if w.failed && !now.Before(w.nextProbe) {
 			probe = append(probe, name)
 			w.wait = min(2*w.wait, d.maxBackoff)
-			w.nextProbe = now.Add(w.wait)
+			w.nextProbe = now.Add(w.wait + d.jitterOf(w.wait))
 		}
 	}
 	slices.Sort(failed)
 	slices.Sort(wentDown)
 	slices.Sort(probe)
 	return failed, wentDown, probe
+}
+
+func (d *detector) jitterOf(wait time.Duration) time.Duration {
+	if d.jitter == nil {
+		return 0
+	}
+	return d.jitter(wait / 4)
 }

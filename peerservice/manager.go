@@ -90,8 +90,10 @@ func (m *manager) Init(p *actor.Process) error {
 		}
 	}
 	s.policy.update(m.core)
-	p.SendAfter(cfg.HeartbeatInterval, p.Self(), heartbeatTick{})
-	p.SendAfter(cfg.GossipInterval, p.Self(), gossipTick{})
+	// Nodes started together tick at different moments, so that two of
+	// them do not probe each other at the same instant.
+	p.SendAfter(cfg.HeartbeatInterval+m.core.jitter(cfg.HeartbeatInterval), p.Self(), heartbeatTick{})
+	p.SendAfter(cfg.GossipInterval+m.core.jitter(cfg.GossipInterval), p.Self(), gossipTick{})
 	p.SendAfter(cfg.RetransmitInterval, p.Self(), retransmitTick{})
 	return nil
 }
@@ -212,6 +214,9 @@ func (m *manager) apply(p *actor.Process, eff effects) {
 		s.r.Disconnect(n)
 	}
 	for _, o := range eff.sends {
+		if o.ifConnected && !s.r.IsConnected(o.to) {
+			continue
+		}
 		err := s.r.SendName(s.ctx, p.Self(), actor.Name{Node: o.to, Name: ManagerName}, o.msg, remote.SendOptions{})
 		if err != nil {
 			s.log.Debug("send to peer manager failed", "peer", o.to, "err", err.Error())
