@@ -2,6 +2,7 @@ package peerservice_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -141,3 +142,5 @@ func (r *recorder) get() ([]string, []time.Time) {
 }
 
 func actorName(node, name string) actor.Name { return actor.Name{Node: node, Name: name} }
+
+func isNoConnection(err error) bool { return errors.Is(err, actor.ErrNoConnection) }
