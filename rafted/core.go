@@ -40,6 +40,10 @@ type core struct {
 	termCommitted bool // as leader: an entry of its term has been applied
 	confInFlight  bool // as leader: a membership change is proposed, not applied
 	removed       bool // this member applied its own removal
+	// confChanged: a membership change was applied since the last
+	// snapshot. A snapshot sent to a member must list it, or the member
+	// rejects it, so one is taken at once.
+	confChanged bool
 
 	seq          uint64
 	pendingCmds  map[uint64]actor.From
@@ -376,6 +380,7 @@ func (c *core) applyCommand(o op) any {
 func (c *core) applyConfChange(cc raftpb.ConfChange) {
 	c.confState = *c.rn.ApplyConfChange(cc)
 	c.confInFlight = false
+	c.confChanged = true
 	var ctx confContext
 	if len(cc.Context) > 0 {
 		var err error
@@ -461,7 +466,7 @@ func (c *core) query(arg any) any {
 // behind it.
 func (c *core) maybeSnapshot() error {
 	retain := uint64(c.cfg.MaxRetainedCommittedLogs)
-	if c.applied < c.snapIndex+max(retain, 1) {
+	if c.applied < c.snapIndex+max(retain, 1) && !(c.confChanged && c.applied > c.snapIndex) {
 		return nil
 	}
 	return c.snapshot()
@@ -482,6 +487,7 @@ func (c *core) snapshot() error {
 		return err
 	}
 	c.snapIndex = c.applied
+	c.confChanged = false
 	retain := uint64(c.cfg.MaxRetainedCommittedLogs)
 	if first, _ := c.store.FirstIndex(); c.applied > retain && c.applied-retain > first {
 		if err := c.store.Compact(c.applied - retain); err != nil && !errors.Is(err, raft.ErrCompacted) {
