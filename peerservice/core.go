@@ -472,7 +472,7 @@ func (c *core) injectPartition(origin string, ttl int) (string, effects) {
 		return ref, c.handlePartition(partitionMsg{Ref: ref, Origin: origin, TTL: ttl})
 	}
 	var eff effects
-	eff.send(origin, partitionMsg{Ref: ref, Origin: origin, TTL: ttl, Start: true})
+	eff.send(origin, partitionMsg{Ref: ref, Origin: origin, TTL: ttl})
 	return ref, eff
 }
 

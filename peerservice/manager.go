@@ -171,12 +171,7 @@ func (m *manager) HandleInfo(p *actor.Process, msg any) error {
 	case gossipMsg:
 		m.apply(p, c.handleGossip(msg, now))
 	case partitionMsg:
-		var eff effects
-		if msg.Start {
-			msg.Start = false
-		}
-		eff = c.handlePartition(msg)
-		m.apply(p, eff)
+		m.apply(p, c.handlePartition(msg))
 		m.svc.policy.update(c)
 	case ackMsg:
 		c.handleAck(msg)

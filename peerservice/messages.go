@@ -25,13 +25,13 @@ type gossipMsg struct {
 }
 
 // partitionMsg spreads an injected partition (TTL hops left) or its
-// resolution. Start asks the origin to begin spreading it.
+// resolution. An injection made on another node reaches the origin first
+// with the full TTL, and spreads from there.
 type partitionMsg struct {
 	Ref     string
 	Origin  string
 	TTL     int
 	Resolve bool
-	Start   bool
 }
 
 // ackMsg acknowledges the forwarded message ID sent by Actor.

@@ -2,6 +2,7 @@ package peerservice_test
 
 import (
 	"fmt"
+	"os"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -75,6 +76,14 @@ func TestGossipConvergenceConcurrentJoins(t *testing.T) {
 
 func TestClientServerScale(t *testing.T) {
 	sizes := []struct{ servers, clients int }{{2, 8}, {4, 46}, {8, 192}}
+	// GOTP_PEERSERVICE_SCALE=servers,clients adds a size, to see how far it goes.
+	if v := os.Getenv("GOTP_PEERSERVICE_SCALE"); v != "" {
+		var s, c int
+		if _, err := fmt.Sscanf(v, "%d,%d", &s, &c); err != nil || s < 1 || c < 0 {
+			t.Fatalf("GOTP_PEERSERVICE_SCALE=%q: want servers,clients", v)
+		}
+		sizes = append(sizes, struct{ servers, clients int }{s, c})
+	}
 	for _, sz := range sizes {
 		total := sz.servers + sz.clients
 		t.Run(fmt.Sprintf("%d-nodes", total), func(t *testing.T) {
@@ -85,10 +94,10 @@ func TestClientServerScale(t *testing.T) {
 				net := transport.NewNetwork(int64(total))
 				var nodes []*tnode
 				for i := 1; i <= sz.servers; i++ {
-					nodes = append(nodes, startNode(t, net, fmt.Sprintf("s%03d", i), csConfig(peerservice.Server), remote.Config{}))
+					nodes = append(nodes, startNode(t, net, fmt.Sprintf("s%04d", i), csConfig(peerservice.Server), remote.Config{}))
 				}
 				for i := 1; i <= sz.clients; i++ {
-					nodes = append(nodes, startNode(t, net, fmt.Sprintf("c%03d", i), csConfig(peerservice.Client), remote.Config{}))
+					nodes = append(nodes, startNode(t, net, fmt.Sprintf("c%04d", i), csConfig(peerservice.Client), remote.Config{}))
 				}
 				// Servers join the first server; clients join a server each
 				// (round robin), all at once.
