@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/gotp-dev/gotp/actor"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -255,6 +256,40 @@ func TestSendMessageAndSubscribe(t *testing.T) {
 		}
 		if len(last.Members) != 2 {
 			t.Fatalf("last membership event %v", last)
+		}
+	})
+}
+
+type castSink struct{ got chan any }
+
+func (c *castSink) HandleCall(p *actor.Process, from actor.From, req any) (any, error) {
+	return req, nil
+}
+func (c *castSink) HandleCast(p *actor.Process, msg any) error {
+	c.got <- msg
+	return nil
+}
+
+func TestCastMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(16)
+		_, cs := clientServer(t, net, 1, 2)
+		time.Sleep(3 * hb)
+		srv := &castSink{got: make(chan any, 1)}
+		if _, err := cs[1].Spawn(actor.Server(srv), actor.WithName("kv")); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs[0].svc.CastMessage(t.Context(), actorName("c2", "kv"), "put"); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		select {
+		case m := <-srv.got:
+			if m != "put" {
+				t.Fatalf("cast delivered %v", m)
+			}
+		default:
+			t.Fatal("cast through the server did not arrive")
 		}
 	})
 }
