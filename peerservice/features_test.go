@@ -102,43 +102,61 @@ func TestPartitionInjectResolve(t *testing.T) {
 }
 
 func TestAckedForwardSurvivesDroppedFrames(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		net := transport.NewNetwork(9)
-		nodes := fullMesh(t, net, 2, remote.Config{})
-		time.Sleep(3 * hb)
-		sk := spawnSink(t, nodes[1], "inbox")
-		// Drop the first frame of the message and the first ack, so that the
-		// message is sent three times and arrives twice.
-		var msgDrops, ackDrops atomic.Int32
-		net.SetHook(func(from, to string, frame []byte) ([]byte, bool) {
-			if from == "n0" && bytes.Contains(frame, []byte("precious")) && msgDrops.Add(1) == 1 {
-				return nil, false
-			}
-			if from == "n1" && bytes.Contains(frame, []byte("gotp.peerservice.ack")) && ackDrops.Add(1) == 1 {
-				return nil, false
-			}
-			return frame, true
+	tests := []struct {
+		name     string
+		start    func(t *testing.T, net *transport.Network) (from, to *tnode)
+		dropFrom string // the hop on which the message's first frame is lost
+	}{
+		{"full-mesh", func(t *testing.T, net *transport.Network) (*tnode, *tnode) {
+			nodes := fullMesh(t, net, 2, remote.Config{})
+			return nodes[0], nodes[1]
+		}, "n0"},
+		{"client-server-relayed", func(t *testing.T, net *transport.Network) (*tnode, *tnode) {
+			_, cs := clientServer(t, net, 1, 2)
+			return cs[0], cs[1]
+		}, "s1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				net := transport.NewNetwork(9)
+				from, to := tt.start(t, net)
+				time.Sleep(3 * hb)
+				sk := spawnSink(t, to, "inbox")
+				// Drop the first frame of the message and the first ack, so
+				// that the message is sent three times and arrives twice.
+				var msgDrops, ackDrops atomic.Int32
+				net.SetHook(func(src, dst string, frame []byte) ([]byte, bool) {
+					if src == tt.dropFrom && bytes.Contains(frame, []byte("precious")) && msgDrops.Add(1) == 1 {
+						return nil, false
+					}
+					if src == to.name && bytes.Contains(frame, []byte("gotp.peerservice.ack")) && ackDrops.Add(1) == 1 {
+						return nil, false
+					}
+					return frame, true
+				})
+				err := from.svc.ForwardMessage(t.Context(), peerservice.ToName(to.name, "inbox"), "precious", peerservice.ForwardOptions{Ack: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(10 * hb)
+				got := sk.drain()
+				if !reflect.DeepEqual(got, []any{"precious"}) {
+					t.Fatalf("delivered %v, want exactly one", got)
+				}
+				if msgDrops.Load() < 3 || ackDrops.Load() < 2 {
+					t.Fatalf("message seen %d times, acked %d times: retransmission did not happen", msgDrops.Load(), ackDrops.Load())
+				}
+				st, err := from.svc.Stats(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.PendingAcks != 0 {
+					t.Fatalf("%d forwards still waiting for an ack", st.PendingAcks)
+				}
+			})
 		})
-		err := nodes[0].svc.ForwardMessage(t.Context(), peerservice.ToName("n1", "inbox"), "precious", peerservice.ForwardOptions{Ack: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * hb)
-		got := sk.drain()
-		if !reflect.DeepEqual(got, []any{"precious"}) {
-			t.Fatalf("delivered %v, want exactly one", got)
-		}
-		if msgDrops.Load() < 3 || ackDrops.Load() < 2 {
-			t.Fatalf("message sent %d times, acked %d times: retransmission did not happen", msgDrops.Load(), ackDrops.Load())
-		}
-		st, err := nodes[0].svc.Stats(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PendingAcks != 0 {
-			t.Fatalf("%d forwards still waiting for an ack", st.PendingAcks)
-		}
-	})
+	}
 }
 
 func TestChannelParallelism(t *testing.T) {
