@@ -240,6 +240,7 @@ func TestForceRemoveAfterMajorityLoss(t *testing.T) {
 		if _, err := rafted.Command(ctx, c.node(0), ms[0].Server(), put("a", 9), ""); err != nil {
 			t.Fatal(err)
 		}
+		time.Sleep(time.Second) // the last member to join catches up
 		_ = c.node(0).Exit(ms[0].PID, actor.Kill)
 		_ = c.node(1).Exit(ms[1].PID, actor.Kill)
 		time.Sleep(5 * time.Second)
