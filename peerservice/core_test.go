@@ -121,6 +121,9 @@ func TestCoreGossipRounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%v-%d", tt.topo, tt.n), func(t *testing.T) {
+			if testing.Short() && tt.n > 50 {
+				t.Skip("large cluster under -short")
+			}
 			s := newSim(t, tt.n, tt.topo, tt.servers)
 			names := s.names()
 			seed := s.cores[names[0]].self

@@ -63,7 +63,7 @@ func TestGossipConvergenceConcurrentJoins(t *testing.T) {
 				// or node 0, so that joins are concurrent at several places.
 				for i, nd := range nodes[1:] {
 					seed := nodes[(i*7)%(i+1)]
-					if err := nd.svc.Join(t.Context(), seed.spec()); err != nil {
+					if err := nd.svc.Join(seed.spec()); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -106,7 +106,7 @@ func TestClientServerScale(t *testing.T) {
 					if i >= sz.servers-1 {
 						seed = nodes[i%sz.servers]
 					}
-					if err := nd.svc.Join(t.Context(), seed.spec()); err != nil {
+					if err := nd.svc.Join(seed.spec()); err != nil {
 						t.Fatal(err)
 					}
 				}

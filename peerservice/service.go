@@ -24,7 +24,7 @@ type Manager interface {
 	MembersForOrchestration(ctx context.Context) ([]remote.NodeSpec, error)
 	// Join joins the cluster through spec in the background, retrying until
 	// it succeeds, the node leaves or the service stops.
-	Join(ctx context.Context, spec remote.NodeSpec) error
+	Join(spec remote.NodeSpec) error
 	// SyncJoin joins through spec and returns once every channel's
 	// connections to the node joined (spec, or the server it referred this
 	// node to) are up, or when ctx ends.
@@ -269,8 +269,9 @@ func (s *Service) MembersForOrchestration(ctx context.Context) ([]remote.NodeSpe
 	return v.([]remote.NodeSpec), nil
 }
 
-// Join implements Manager.
-func (s *Service) Join(ctx context.Context, spec remote.NodeSpec) error {
+// Join implements Manager. It does not block: the attempts run in the
+// background, and their failures are logged.
+func (s *Service) Join(spec remote.NodeSpec) error {
 	if spec.Name == "" {
 		return fmt.Errorf("peerservice: join: empty node name")
 	}
