@@ -259,6 +259,8 @@ func TestSendMessageAndSubscribe(t *testing.T) {
 		events := make(chan peerservice.MembershipEvent, 16)
 		cancel := b.svc.Subscribe(func(e peerservice.MembershipEvent) { events <- e })
 		defer cancel()
+		watcher := spawnSink(t, a, "watcher")
+		defer a.svc.Watch(watcher.pid)()
 		syncJoin(t, a, b)
 		time.Sleep(2 * hb)
 		if err := a.svc.SendMessage(t.Context(), "b", "hello"); err != nil {
@@ -274,6 +276,15 @@ func TestSendMessageAndSubscribe(t *testing.T) {
 		}
 		if len(last.Members) != 2 {
 			t.Fatalf("last membership event %v", last)
+		}
+		var watched []any
+		for _, m := range watcher.drain() {
+			if e, ok := m.(peerservice.MembershipEvent); ok && len(e.Members) == 2 {
+				watched = append(watched, m)
+			}
+		}
+		if len(watched) == 0 {
+			t.Fatal("watching process got no membership event")
 		}
 	})
 }

@@ -114,3 +114,29 @@ func TestFullMeshFailureDetection(t *testing.T) {
 		}
 	})
 }
+
+// The manager process is supervised: killed, it is restarted under the same
+// name and gets membership back from its peers' gossip.
+func TestManagerRestartedBySupervisor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(17)
+		nodes := fullMesh(t, net, 3, remote.Config{})
+		time.Sleep(3 * hb)
+		old, ok := nodes[1].WhereIs(peerservice.ManagerName)
+		if !ok {
+			t.Fatal("manager not registered")
+		}
+		if err := nodes[1].Exit(old, actor.Kill); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		now, ok := nodes[1].WhereIs(peerservice.ManagerName)
+		if !ok || now == old {
+			t.Fatalf("manager not restarted (old %v, now %v, registered %v)", old, now, ok)
+		}
+		time.Sleep(3 * hb)
+		if got, want := nodes[1].members(t), []string{"n0", "n1", "n2"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("restarted manager sees %v, want %v", got, want)
+		}
+	})
+}
