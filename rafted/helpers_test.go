@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
+	"io"
+	"log"
 	"slices"
 	"testing"
 	"time"
@@ -168,3 +170,5 @@ func waitLeader(t testing.TB, c *cluster, ms []*rafted.Member, except ...int) in
 	t.Fatal("no leader elected")
 	return -1
 }
+
+var discardLog = log.New(io.Discard, "", 0)
