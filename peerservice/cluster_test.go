@@ -140,6 +140,14 @@ func TestRelayKeepsFIFO(t *testing.T) {
 		if cs[0].svc.Remote().IsConnected("c2") {
 			t.Fatal("clients connected directly")
 		}
+		// By PID too.
+		if err := cs[0].svc.ForwardMessage(t.Context(), peerservice.ToPID(sk.pid), "by pid", peerservice.ForwardOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := sk.drain(); !reflect.DeepEqual(got, []any{"by pid"}) {
+			t.Fatalf("by PID: got %v", got)
+		}
 		// NoRelay refuses what would take a server.
 		err := cs[0].svc.ForwardMessage(t.Context(), peerservice.ToName("c2", "inbox"), "x", peerservice.ForwardOptions{NoRelay: true})
 		if !errors.Is(err, peerservice.ErrNotYetConnected) {
