@@ -144,7 +144,7 @@ func TestRelayKeepsFIFO(t *testing.T) {
 		if err := cs[0].svc.ForwardMessage(t.Context(), peerservice.ToPID(sk.pid), "by pid", peerservice.ForwardOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		synctest.Wait()
+		time.Sleep(hb) // past the s1 -> c2 delay
 		if got := sk.drain(); !reflect.DeepEqual(got, []any{"by pid"}) {
 			t.Fatalf("by PID: got %v", got)
 		}
