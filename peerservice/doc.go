@@ -67,6 +67,11 @@
 // One path per destination keeps each sender's messages in order. With no
 // server left, sends fail with ErrNoServer.
 //
+// Of two peers only one dials the other (a client dials servers; otherwise
+// the smaller name dials), except when probing a failed peer, so that two
+// nodes never dial each other at the same instant: the remote layer would
+// take the second connection for a reconnect and tear the peer down.
+//
 // # Where it differs from Partisan
 //
 //   - Partitions are enforced by ForwardMessage, CastMessage and SendMessage,
