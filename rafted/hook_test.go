@@ -26,7 +26,9 @@ func (h *recordingHook) add(format string, args ...any) {
 func (h *recordingHook) OnCommandCommitted(_ rafted.Data, arg, ret any) {
 	h.add("command %v -> %v", arg, ret)
 }
-func (h *recordingHook) OnQueryAnswered(_ rafted.Data, arg, ret any) { h.add("query %v -> %v", arg, ret) }
+func (h *recordingHook) OnQueryAnswered(_ rafted.Data, arg, ret any) {
+	h.add("query %v -> %v", arg, ret)
+}
 func (h *recordingHook) OnFollowerAdded(_ rafted.Data, pid actor.PID) { h.add("added") }
 func (h *recordingHook) OnFollowerRemoved(_ rafted.Data, pid actor.PID) {
 	h.add("removed")
