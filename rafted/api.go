@@ -23,7 +23,8 @@ func (m *Member) Server() Server { return Server{PID: m.PID} }
 // Start starts a member on node (RaftedValue.start_link): with opts.Create
 // it makes a new group and is its leader when Start returns; with opts.Join
 // it joins an existing group through the leader (a follower named in Join
-// redirects to it), returning once the membership change is committed. A
+// redirects to it), returning once the membership change is committed and the
+// new member has applied it. A
 // member whose opts.Dir holds an earlier life resumes it instead. ctx
 // bounds joining.
 func Start(ctx context.Context, node *actor.Node, opts Options) (*Member, error) {
@@ -95,9 +96,15 @@ func start(ctx context.Context, node *actor.Node, caller Caller, opts Options, s
 	if opts.Name != "" {
 		self.Name = actor.Name{Node: node.Name(), Name: opts.Name}
 	}
-	if err := join(ctx, caller, opts.Join, joinReq{ID: raftID(self), Addr: self}, cfg.withDefaults().HeartbeatInterval); err != nil {
+	err = join(ctx, caller, opts.Join, joinReq{ID: raftID(self), Addr: self}, cfg.withDefaults().HeartbeatInterval)
+	if err == nil {
+		// Return once the new member has caught up with the log up to its
+		// own addition, so that it can vote and be counted on.
+		_, err = caller.Call(ctx, pid, awaitJoinedReq{Wait: true})
+	}
+	if err != nil {
 		_ = node.Exit(pid, actor.Kill)
-		return actor.PID{}, err
+		return actor.PID{}, fmt.Errorf("%w: %w", ErrJoin, err)
 	}
 	return pid, nil
 }

@@ -56,6 +56,8 @@ type core struct {
 	leaseUntil   time.Time
 	now          time.Time
 
+	joinWaiters []actor.From // callers waiting for this member to be in the group
+
 	out     []outbound
 	replies []reply
 	snapTo  []uint64
@@ -226,6 +228,12 @@ func (c *core) process() error {
 		}
 		c.snapTo = c.snapTo[:0]
 		c.serveReads()
+		if len(c.joinWaiters) > 0 && c.isVoter(c.id) {
+			for _, w := range c.joinWaiters {
+				c.replies = append(c.replies, reply{w, okReply{OK: true}})
+			}
+			c.joinWaiters = nil
+		}
 		if err := c.maybeSnapshot(); err != nil {
 			return err
 		}

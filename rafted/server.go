@@ -91,6 +91,13 @@ func (m *member) HandleCall(p *actor.Process, from actor.From, req any) (any, er
 		ret = c.join(from, r)
 	case statusReq:
 		ret = c.status()
+	case awaitJoinedReq:
+		if c.isVoter(c.id) {
+			ret = okReply{OK: true}
+		} else {
+			c.joinWaiters = append(c.joinWaiters, from)
+			ret = actor.NoReply
+		}
 	default:
 		ret = fmt.Errorf("rafted: unknown request %T", req)
 	}

@@ -119,6 +119,9 @@ type (
 		ID   uint64
 		Addr memberAddr
 	}
+	// awaitJoinedReq asks a joining member to answer once it has applied
+	// its own addition (so it holds the group's log up to that point).
+	awaitJoinedReq struct{ Wait bool }
 	// okReply answers requests that return nothing but an error.
 	okReply struct{ OK bool }
 )
@@ -142,8 +145,19 @@ type peerMsg struct {
 type tick struct{}
 
 func init() {
-	wire.MustRegister[commandReq]("gotp.rafted.command")
-	wire.MustRegister[queryReq]("gotp.rafted.query")
+	// Commands and queries are the hot path: plain bytes, no gob.
+	must(wire.RegisterCodec("gotp.rafted.command",
+		func(r commandReq) ([]byte, error) { return append(appendString(nil, r.ID), r.Arg...), nil },
+		func(b []byte) (commandReq, error) {
+			id, rest, ok := readString(b)
+			if !ok {
+				return commandReq{}, errors.New("rafted: malformed command request")
+			}
+			return commandReq{ID: id, Arg: rest}, nil
+		}))
+	must(wire.RegisterCodec("gotp.rafted.query",
+		func(r queryReq) ([]byte, error) { return r.Arg, nil },
+		func(b []byte) (queryReq, error) { return queryReq{Arg: b}, nil }))
 	wire.MustRegister[changeConfigReq]("gotp.rafted.change_config")
 	wire.MustRegister[removeFollowerReq]("gotp.rafted.remove_follower")
 	wire.MustRegister[replaceLeaderReq]("gotp.rafted.replace_leader")
@@ -151,18 +165,23 @@ func init() {
 	wire.MustRegister[statusReq]("gotp.rafted.status_req")
 	wire.MustRegister[joinReq]("gotp.rafted.join")
 	wire.MustRegister[okReply]("gotp.rafted.ok")
+	wire.MustRegister[awaitJoinedReq]("gotp.rafted.await_joined")
 	wire.MustRegister[Status]("gotp.rafted.Status")
 	wire.MustRegister[NotLeaderError]("gotp.rafted.NotLeaderError")
-	if err := wire.RegisterCodec("etcd.raftpb.Message",
+	must(wire.RegisterCodec("etcd.raftpb.Message",
 		func(m raftpb.Message) ([]byte, error) { return m.Marshal() },
 		func(b []byte) (raftpb.Message, error) {
 			var m raftpb.Message
 			err := m.Unmarshal(b)
 			return m, err
-		}); err != nil {
-		panic(err)
-	}
-	if err := wire.RegisterCodec("gotp.rafted.peer", encodePeerMsg, decodePeerMsg); err != nil {
+		}))
+	must(wire.RegisterCodec("gotp.rafted.peer", encodePeerMsg, decodePeerMsg))
+}
+
+// must panics on a registration error: registration happens once, at
+// package initialization, and can only fail on a programming error.
+func must(err error) {
+	if err != nil {
 		panic(err)
 	}
 }
