@@ -20,13 +20,12 @@ type Member struct {
 // Server names the member for the client functions.
 func (m *Member) Server() Server { return Server{PID: m.PID} }
 
-// Start starts a member on node (RaftedValue.start_link): with opts.Create
-// it makes a new group and is its leader when Start returns; with opts.Join
+// Start starts a member on node (RaftedValue.start_link). With opts.Create
+// it makes a new group and is its leader when Start returns. With opts.Join
 // it joins an existing group through the leader (a follower named in Join
-// redirects to it), returning once the membership change is committed and the
-// new member has applied it. A
-// member whose opts.Dir holds an earlier life resumes it instead. ctx
-// bounds joining.
+// redirects to it) and returns once the membership change is committed and
+// the new member has applied it. A member whose opts.Dir holds an earlier
+// life resumes it instead. ctx bounds joining.
 func Start(ctx context.Context, node *actor.Node, opts Options) (*Member, error) {
 	pid, err := start(ctx, node, node, opts, func(b actor.Behavior, so ...actor.SpawnOption) (actor.PID, error) {
 		return node.Spawn(b, so...)
