@@ -33,6 +33,7 @@ type peerHello struct {
 	creation uint32
 	channel  string
 	index    int
+	downs    uint64 // the peer's count of its ended sessions with us
 }
 
 func digest(cookie, role string, challenge []byte, name string) []byte {
@@ -106,6 +107,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		Name: r.node.Name(), Creation: r.node.Creation(), Version: protocolVersion,
 		Tags: r.cfg.Tags, Addrs: r.Addrs(), ExpectName: expect,
 		Channel: channel, ConnIndex: uint32(index), Challenge: mine,
+		Downs: r.downsWith(expect),
 	}}})
 	if err != nil {
 		return peerHello{}, fmt.Errorf("%w: %v", ErrHandshake, err)
@@ -150,6 +152,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		creation: ch.GetCreation(),
 		channel:  channel,
 		index:    index,
+		downs:    ch.GetDowns(),
 	}, nil
 }
 
@@ -171,6 +174,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		creation: h.GetCreation(),
 		channel:  h.GetChannel(),
 		index:    int(h.GetConnIndex()),
+		downs:    h.GetDowns(),
 	}
 	if h.GetVersion() != protocolVersion {
 		refuse(conn, ErrVersion)
@@ -194,6 +198,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 	err = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Challenge{Challenge: &wirepb.Challenge{
 		Name: r.node.Name(), Creation: r.node.Creation(), Tags: r.cfg.Tags, Addrs: r.Addrs(),
 		Challenge: mine, Digest: digest(r.cfg.Cookie, "A", h.GetChallenge(), r.node.Name()),
+		Downs: r.downsWith(h.GetName()),
 	}}})
 	if err != nil {
 		return peer, fmt.Errorf("%w: %v", ErrHandshake, err)

@@ -33,6 +33,7 @@ type Remote struct {
 	mu      sync.Mutex
 	stopped bool
 	peers   map[string]*peer    // by node name, while any slot exists
+	downs   map[string]uint64   // sessions with each node that have ended
 	known   map[string]NodeSpec // addresses learned from Connect and handshakes
 	subs    map[int]func(Event)
 	nextSub int
@@ -45,8 +46,11 @@ type peer struct {
 	spec     NodeSpec
 	creation uint32
 	up       bool
-	slots    map[string][]*conn
-	extra    []*conn // inbound connections whose slot was already taken
+	// theirDowns is the peer's count of ended sessions with us when this
+	// session began: a later dial that reports more has seen it end.
+	theirDowns uint64
+	slots      map[string][]*conn
+	extra      []*conn // inbound connections whose slot was already taken
 }
 
 var _ actor.Remote = (*Remote)(nil)
@@ -65,6 +69,7 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 		policy: cfg.Policy,
 		seed:   maphash.MakeSeed(),
 		peers:  make(map[string]*peer),
+		downs:  make(map[string]uint64),
 		known:  make(map[string]NodeSpec),
 		subs:   make(map[int]func(Event)),
 		events: make(chan pendingEvent, 256),
@@ -149,6 +154,13 @@ func (p *peer) all() []*conn {
 		}
 	}
 	return append(out, p.extra...)
+}
+
+// downsWith returns how many sessions with node have ended.
+func (r *Remote) downsWith(node string) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.downs[node]
 }
 
 // Learn records addresses for a node without connecting to it.
@@ -244,13 +256,8 @@ func (r *Remote) ConnectionCount(node, channel string) int {
 	}
 	n := 0
 	for _, c := range p.slots[channel] {
-		if c == nil {
-			continue
-		}
-		select {
-		case <-c.ready:
+		if c != nil && c.isReady() {
 			n++
-		default:
 		}
 	}
 	return n
@@ -487,6 +494,9 @@ func (r *Remote) established(c *conn, h peerHello) bool {
 	p.spec = h.spec
 	r.known[p.name] = h.spec
 	wasUp := p.up
+	if !wasUp {
+		p.theirDowns = h.downs
+	}
 	p.up = true
 	r.mu.Unlock()
 	if !wasUp {
@@ -537,10 +547,12 @@ func (r *Remote) accept(tc transport.Conn) {
 		old = r.takePeerLocked(p)
 		old.reason = errors.New("peer restarted")
 		p = nil
-	case p.slots[ch.Name] != nil && p.slots[ch.Name][h.index] != nil && p.slots[ch.Name][h.index].isReady():
-		// The peer dials a slot that is up on this side: it has lost its
-		// connections to us and fired noconnection for everything across
-		// them, so this side does the same before taking the new one.
+	case p.up && h.downs > p.theirDowns:
+		// The peer has seen this session end (it lost its connections and
+		// fired noconnection for everything across them) while this side
+		// has not noticed yet: end it here too before taking the new one.
+		// A crossed dial within the session reports the same count and is
+		// simply added.
 		old = r.takePeerLocked(p)
 		old.reason = errors.New("peer reconnected")
 		p = nil
@@ -591,6 +603,7 @@ func (r *Remote) takePeerLocked(p *peer) *downPeer {
 		return nil
 	}
 	delete(r.peers, p.name)
+	r.downs[p.name]++
 	d := &downPeer{p: p, conns: p.all(), wasUp: p.up}
 	p.up = false
 	r.node.NodeDown(p.name)

@@ -258,3 +258,44 @@ func TestResolve(t *testing.T) {
 		}
 	})
 }
+
+// Two nodes that connect to each other at the same moment end up with one
+// session: crossed dials are not mistaken for a reconnect.
+func TestCrossedConnect(t *testing.T) {
+	onBoth(t, func(t *testing.T, mk func(string, remote.Config) *testNode) {
+		a, b := mk("a", remote.Config{}), mk("b", remote.Config{})
+		events := make(chan string, 16)
+		a.r.Subscribe(func(e remote.Event) { events <- "a:" + e.Kind.String() })
+		b.r.Subscribe(func(e remote.Event) { events <- "b:" + e.Kind.String() })
+		errs := make(chan error, 2)
+		for range 20 {
+			go func() { errs <- a.r.Connect(ctxT(t), b.r.Spec()) }()
+			go func() { errs <- b.r.Connect(ctxT(t), a.r.Spec()) }()
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		server, _ := b.Spawn(actor.Server(&echo{}))
+		if reply, err := a.Call(ctxT(t), server, "x"); err != nil || reply != "x" {
+			t.Fatalf("call: %v, %v", reply, err)
+		}
+		if !a.r.IsConnected("b") || !b.r.IsConnected("a") {
+			t.Fatal("not connected both ways")
+		}
+		// Each side saw the peer come up once and never go down.
+		a.r.Stop()
+		var seen []string
+		for len(seen) < 2 {
+			e := <-events
+			if e == "a:down" || e == "b:down" {
+				break
+			}
+			seen = append(seen, e)
+		}
+		if len(seen) != 2 {
+			t.Fatalf("events before the stop: %v", seen)
+		}
+	})
+}

@@ -436,10 +436,13 @@ type Hello struct {
 	Tags     map[string]string      `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Addrs    []string               `protobuf:"bytes,5,rep,name=addrs,proto3" json:"addrs,omitempty"`
 	// expect_name is the node the dialer means to reach (empty: any).
-	ExpectName    string `protobuf:"bytes,6,opt,name=expect_name,json=expectName,proto3" json:"expect_name,omitempty"`
-	Channel       string `protobuf:"bytes,7,opt,name=channel,proto3" json:"channel,omitempty"`
-	ConnIndex     uint32 `protobuf:"varint,8,opt,name=conn_index,json=connIndex,proto3" json:"conn_index,omitempty"`
-	Challenge     []byte `protobuf:"bytes,9,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	ExpectName string `protobuf:"bytes,6,opt,name=expect_name,json=expectName,proto3" json:"expect_name,omitempty"`
+	Channel    string `protobuf:"bytes,7,opt,name=channel,proto3" json:"channel,omitempty"`
+	ConnIndex  uint32 `protobuf:"varint,8,opt,name=conn_index,json=connIndex,proto3" json:"conn_index,omitempty"`
+	Challenge  []byte `protobuf:"bytes,9,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// downs counts the dialer's sessions with the acceptor that have ended;
+	// it tells a redial after a loss from a crossed dial in the same session.
+	Downs         uint64 `protobuf:"varint,10,opt,name=downs,proto3" json:"downs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -537,16 +540,25 @@ func (x *Hello) GetChallenge() []byte {
 	return nil
 }
 
+func (x *Hello) GetDowns() uint64 {
+	if x != nil {
+		return x.Downs
+	}
+	return 0
+}
+
 // Challenge answers a Hello: the accepting node's identity, its own challenge
 // and its digest of the dialer's challenge.
 type Challenge struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Creation      uint32                 `protobuf:"varint,2,opt,name=creation,proto3" json:"creation,omitempty"`
-	Tags          map[string]string      `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Addrs         []string               `protobuf:"bytes,4,rep,name=addrs,proto3" json:"addrs,omitempty"`
-	Challenge     []byte                 `protobuf:"bytes,5,opt,name=challenge,proto3" json:"challenge,omitempty"`
-	Digest        []byte                 `protobuf:"bytes,6,opt,name=digest,proto3" json:"digest,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Creation  uint32                 `protobuf:"varint,2,opt,name=creation,proto3" json:"creation,omitempty"`
+	Tags      map[string]string      `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Addrs     []string               `protobuf:"bytes,4,rep,name=addrs,proto3" json:"addrs,omitempty"`
+	Challenge []byte                 `protobuf:"bytes,5,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Digest    []byte                 `protobuf:"bytes,6,opt,name=digest,proto3" json:"digest,omitempty"`
+	// downs counts the acceptor's sessions with the dialer that have ended.
+	Downs         uint64 `protobuf:"varint,7,opt,name=downs,proto3" json:"downs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -621,6 +633,13 @@ func (x *Challenge) GetDigest() []byte {
 		return x.Digest
 	}
 	return nil
+}
+
+func (x *Challenge) GetDowns() uint64 {
+	if x != nil {
+		return x.Downs
+	}
+	return 0
 }
 
 // ChallengeAck is the dialer's digest of the accepting node's challenge.
@@ -1804,7 +1823,7 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\rchallenge_ack\x18\x04 \x01(\v2\x1a.gotp.wire.v1.ChallengeAckH\x00R\fchallengeAck\x12.\n" +
 	"\x06accept\x18\x05 \x01(\v2\x14.gotp.wire.v1.AcceptH\x00R\x06accept\x12.\n" +
 	"\x06refuse\x18\x06 \x01(\v2\x14.gotp.wire.v1.RefuseH\x00R\x06refuseB\x06\n" +
-	"\x04body\"\xcb\x02\n" +
+	"\x04body\"\xe1\x02\n" +
 	"\x05Hello\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcreation\x18\x02 \x01(\rR\bcreation\x12\x18\n" +
@@ -1816,17 +1835,20 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\achannel\x18\a \x01(\tR\achannel\x12\x1d\n" +
 	"\n" +
 	"conn_index\x18\b \x01(\rR\tconnIndex\x12\x1c\n" +
-	"\tchallenge\x18\t \x01(\fR\tchallenge\x1a7\n" +
+	"\tchallenge\x18\t \x01(\fR\tchallenge\x12\x14\n" +
+	"\x05downs\x18\n" +
+	" \x01(\x04R\x05downs\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf7\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8d\x02\n" +
 	"\tChallenge\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcreation\x18\x02 \x01(\rR\bcreation\x125\n" +
 	"\x04tags\x18\x03 \x03(\v2!.gotp.wire.v1.Challenge.TagsEntryR\x04tags\x12\x14\n" +
 	"\x05addrs\x18\x04 \x03(\tR\x05addrs\x12\x1c\n" +
 	"\tchallenge\x18\x05 \x01(\fR\tchallenge\x12\x16\n" +
-	"\x06digest\x18\x06 \x01(\fR\x06digest\x1a7\n" +
+	"\x06digest\x18\x06 \x01(\fR\x06digest\x12\x14\n" +
+	"\x05downs\x18\a \x01(\x04R\x05downs\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"&\n" +
