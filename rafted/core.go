@@ -494,8 +494,10 @@ func (c *core) snapshot() error {
 	} else if err != nil {
 		return err
 	}
+	if err == nil {
+		c.confChanged = false
+	}
 	c.snapIndex = c.applied
-	c.confChanged = false
 	retain := uint64(c.cfg.MaxRetainedCommittedLogs)
 	if first, _ := c.store.FirstIndex(); c.applied > retain && c.applied-retain > first {
 		if err := c.store.Compact(c.applied - retain); err != nil && !errors.Is(err, raft.ErrCompacted) {

@@ -210,6 +210,10 @@ func (c *core) forceRemove(pid actor.PID) any {
 	}
 	c.confState = *c.rn.ApplyConfChange(raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: id})
 	delete(c.members, id)
+	// The snapshot below persists the new configuration; if nothing was
+	// applied since the last one, the in-memory snapshot keeps the old
+	// configuration, so take another at the next applied entry.
+	c.confChanged = true
 	if err := c.snapshot(); err != nil {
 		return err
 	}

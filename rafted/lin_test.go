@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -17,7 +18,7 @@ import (
 	"github.com/gotp-dev/gotp/rafted"
 )
 
-var schedules = flag.Int("rafted.schedules", 4, "linearizability schedules per group size")
+var schedules = flag.Int("rafted.schedules", 8, "linearizability schedules per group size")
 
 type linInput struct {
 	put   bool
@@ -201,7 +202,7 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 				return
 			case <-time.After(time.Duration(300+rng.IntN(500)) * time.Millisecond):
 			}
-			switch rng.IntN(7) {
+			switch rng.IntN(8) {
 			case 0:
 				c.net.Heal()
 			case 1:
@@ -233,6 +234,20 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 				_ = c.node(i).Exit(members[i], actor.Kill)
 				mu.Unlock()
 				down[i] = true
+			case 7: // kill whichever member leads
+				mu.Lock()
+				pids := slices.Clone(members)
+				mu.Unlock()
+				for i, pid := range pids {
+					sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+					st, err := rafted.GetStatus(sctx, c.node(i), rafted.ByPID(pid))
+					cancel()
+					if err == nil && st.StateName == "leader" && !down[i] && len(down)+1 <= (size-1)/2 {
+						_ = c.node(i).Exit(pid, actor.Kill)
+						down[i] = true
+						break
+					}
+				}
 			case 6:
 				for i := range down {
 					m, err := rafted.Start(ctx, c.node(i), rafted.Options{NewData: newKV, Name: "rv", Dir: dirs[i]})
