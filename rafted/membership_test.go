@@ -1,6 +1,7 @@
 package rafted_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"testing/synctest"
@@ -27,6 +28,10 @@ func TestDedup(t *testing.T) {
 		// from it without applying again.
 		if err := n.Exit(ms[0].PID, actor.Kill); err != nil {
 			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond) // the exit takes effect
+		if _, err := rafted.Command(ctx, n, ms[0].Server(), add("x", 5), "id-1"); !errors.Is(err, actor.ErrNoProc) {
+			t.Fatalf("command to a dead member: %v", err)
 		}
 		l := waitLeader(t, c, ms, 0)
 		r, err := rafted.Command(ctx, c.node(l), ms[l].Server(), add("x", 5), "id-1")
@@ -184,6 +189,12 @@ func TestIsolatedLeaderStepsDown(t *testing.T) {
 		ctx, cancel := ctxT(20 * time.Second)
 		defer cancel()
 		c.net.Isolate("n1")
+		short, cancelShort := ctxT(300 * time.Millisecond)
+		_, err := rafted.Command(short, c.node(0), ms[0].Server(), put("a", 1), "")
+		cancelShort()
+		if !errors.Is(err, rafted.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("command on a cut-off leader: %v", err)
+		}
 		time.Sleep(3 * time.Second)
 		st, _ := rafted.GetStatus(ctx, c.node(0), ms[0].Server())
 		if st.StateName == "leader" {
