@@ -148,6 +148,9 @@ func (m *member) flush(p *actor.Process) error {
 				c.rn.ReportUnreachable(o.id)
 			}
 		}
+		// Reuse the buffer: an outbound holds a whole raftpb.Message.
+		clear(out)
+		c.out = out[:0]
 		for _, r := range replies {
 			p.Reply(r.to, r.value)
 		}
