@@ -37,15 +37,17 @@ func Start(ctx context.Context, node *actor.Node, opts Options) (*Member, error)
 }
 
 // ChildSpec is a supervisor child spec for a member, started linked to the
-// supervisor (restart Permanent unless changed). Every start uses opts: a
-// member with a Dir resumes from it; without one, a restarted Join member
-// joins again as a new member, and a restarted Create member would make a
-// new group, so give members that create a group a Dir.
+// supervisor. It is Transient: a member that crashes is restarted, a member
+// removed from its group (which exits normally, with ErrRemoved) is not.
+// Every start uses opts: a member with a Dir resumes from it; without one, a
+// restarted Join member joins again as a new member, and a restarted Create
+// member would make a new group, so give members that create a group a Dir.
 func ChildSpec(id string, opts Options) supervisor.ChildSpec {
 	return supervisor.ChildSpec{
-		ID: id,
+		ID:      id,
+		Restart: supervisor.Transient,
 		Start: func(p *actor.Process, _ ...any) (actor.PID, error) {
-			ctx, cancel := context.WithTimeout(context.Background(), opts.withDefaults(p.Node()).JoinTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), opts.withDefaults().JoinTimeout)
 			defer cancel()
 			return start(ctx, p.Node(), p, opts, func(b actor.Behavior, so ...actor.SpawnOption) (actor.PID, error) {
 				return p.Spawn(b, append(so, actor.WithLink())...)
@@ -55,7 +57,7 @@ func ChildSpec(id string, opts Options) supervisor.ChildSpec {
 }
 
 func start(ctx context.Context, node *actor.Node, caller Caller, opts Options, spawn func(actor.Behavior, ...actor.SpawnOption) (actor.PID, error)) (actor.PID, error) {
-	opts = opts.withDefaults(node)
+	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
 		return actor.PID{}, err
 	}

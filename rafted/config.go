@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/gotp-dev/gotp/actor"
 )
 
 // Default values of Config, as RaftedValue's.
@@ -125,7 +124,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o Options) withDefaults(n *actor.Node) Options {
+func (o Options) withDefaults() Options {
 	if o.JoinTimeout == 0 {
 		o.JoinTimeout = 5 * time.Second
 	}
