@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"time"
-
 )
 
 // Default values of Config, as RaftedValue's.
