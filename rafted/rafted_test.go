@@ -56,13 +56,14 @@ func TestJoin(t *testing.T) {
 				t.Fatalf("member %d status %+v, %v", i, st, err)
 			}
 		}
-		// A follower answers with the leader.
-		_, err := rafted.Command(ctx, c.node(1), ms[1].Server(), put("k", 1), "")
+		// A follower answers with the leader, also to a caller on another
+		// node (the typed error crosses the wire).
+		_, err := rafted.Command(ctx, c.node(0), ms[1].Server(), put("k", 1), "")
 		var nl rafted.NotLeaderError
 		if !errors.Is(err, rafted.ErrNotLeader) || !errors.As(err, &nl) || nl.Leader != ms[0].PID {
 			t.Fatalf("command on follower: %v", err)
 		}
-		_, err = rafted.Query(ctx, c.node(2), ms[2].Server(), "k")
+		_, err = rafted.Query(ctx, c.node(0), ms[2].Server(), "k")
 		if !errors.Is(err, rafted.ErrNotLeader) {
 			t.Fatalf("query on follower: %v", err)
 		}
