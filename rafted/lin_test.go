@@ -18,7 +18,7 @@ import (
 	"github.com/gotp-dev/gotp/rafted"
 )
 
-var schedules = flag.Int("rafted.schedules", 8, "linearizability schedules per group size")
+var schedules = flag.Int("rafted.schedules", 12, "linearizability schedules per group size")
 
 type linInput struct {
 	put   bool
