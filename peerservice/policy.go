@@ -63,23 +63,31 @@ func (p *Policy) Accept(peer remote.NodeSpec) error {
 	return ref
 }
 
-// Route implements remote.Policy: a client sends to another client through
-// the first server (by name) not known to have failed, so that everything it
-// sends to one client takes one path and stays in order.
+// Route implements remote.Policy: a client sends directly only to servers; to
+// another client, or to a node whose role it has not learned yet, it sends
+// through the first server (by name) not known to have failed, so that
+// everything it sends to one client takes one path and stays in order.
 func (p *Policy) Route(dest string) (string, error) {
 	if !p.isClient() {
 		return dest, nil
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if p.roles[dest] != Client {
+	role, known := p.roles[dest]
+	if role == Server {
 		return dest, nil
 	}
 	s, ok := p.relayLocked()
-	if !ok {
-		return "", ErrNoServer
+	switch {
+	case ok:
+		// Another client, or a node whose role this client has not learned
+		// yet (membership still spreading): a server knows the way.
+		return s.Name, nil
+	case !known:
+		// No server known at all: the node is bootstrapping; try directly.
+		return dest, nil
 	}
-	return s.Name, nil
+	return "", ErrNoServer
 }
 
 func (p *Policy) relayLocked() (remote.NodeSpec, bool) {
