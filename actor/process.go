@@ -34,8 +34,9 @@ type Process struct {
 	queue []any
 	spare []any
 	bound int32
-	// pending counts the entries queued plus the one being handled. It is
-	// raised under mu and lowered, without it, as each entry is handled.
+	// pending counts the entries queued plus those of the batch being
+	// handled. It is raised under mu and lowered without it: after each
+	// entry for a bounded mailbox, after each batch otherwise.
 	pending atomic.Int32
 	running bool // a goroutine is (or is about to be) handling the mailbox
 	closed  bool // exited; enqueue fails from here on
@@ -123,14 +124,25 @@ func (p *Process) run() {
 		batch := p.queue
 		p.queue = p.spare[:0]
 		p.mu.Unlock()
+		// A bounded mailbox needs its count exact after every entry, so a
+		// place frees as soon as its message is handled; an unbounded one
+		// settles the count once per batch, sparing the producers a cache
+		// line that bounces on every message (MailboxLen then counts the
+		// current batch until it is done).
+		exact := p.bound > 0
 		for i, m := range batch {
 			batch[i] = nil
 			p.handle(m)
-			p.pending.Add(-1)
+			if exact {
+				p.pending.Add(-1)
+			}
 			if p.exitReason != nil {
 				p.finish(batch[i+1:])
 				return
 			}
+		}
+		if !exact {
+			p.pending.Add(-int32(len(batch)))
 		}
 		p.spare = batch[:0]
 		lingered = false
