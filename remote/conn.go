@@ -125,7 +125,13 @@ func (c *conn) start(tc transport.Conn) {
 	go c.readLoop(tc)
 }
 
+// maxWriteBatch bounds the bytes one WriteFrames call takes from the queue,
+// so that the transport can keep reusing one write buffer instead of growing
+// a new one for every burst.
+const maxWriteBatch = 256 << 10
+
 func (c *conn) writeLoop(tc transport.Conn) {
+	var batch []queued
 	var frames [][]byte
 	for {
 		select {
@@ -134,31 +140,55 @@ func (c *conn) writeLoop(tc transport.Conn) {
 			return
 		}
 		for {
-			c.mu.Lock()
-			if len(c.queue) == 0 || c.err != nil {
-				c.mu.Unlock()
+			batch = c.takeBatch(batch[:0])
+			if len(batch) == 0 {
 				break
 			}
-			batch := c.queue
-			c.queue = nil
-			c.bytes = 0
-			c.streams = nil
-			close(c.space)
-			c.space = make(chan struct{})
-			c.mu.Unlock()
 			frames = frames[:0]
 			for _, q := range batch {
 				frames = append(frames, q.frame)
 			}
-			if err := tc.WriteFrames(frames); err != nil {
+			err := tc.WriteFrames(frames)
+			clear(frames)
+			clear(batch)
+			if err != nil {
 				c.fail(err)
 				return
 			}
-			for i := range frames {
-				frames[i] = nil
+		}
+	}
+}
+
+// takeBatch moves up to maxWriteBatch bytes (at least one frame) from the
+// front of the queue into batch and wakes senders waiting for room.
+func (c *conn) takeBatch(batch []queued) []queued {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 || c.err != nil {
+		return batch
+	}
+	size, k := 0, 0
+	for k < len(c.queue) && (k == 0 || size+len(c.queue[k].frame) <= maxWriteBatch) {
+		size += len(c.queue[k].frame)
+		k++
+	}
+	batch = append(batch, c.queue[:k]...)
+	rest := copy(c.queue, c.queue[k:])
+	clear(c.queue[rest:])
+	c.queue = c.queue[:rest]
+	c.bytes -= size
+	if c.streams != nil {
+		// Queue positions moved: index the streams still waiting afresh.
+		clear(c.streams)
+		for i, q := range c.queue {
+			if q.key != (streamKey{}) {
+				c.streams[q.key] = i
 			}
 		}
 	}
+	close(c.space)
+	c.space = make(chan struct{})
+	return batch
 }
 
 func (c *conn) readLoop(tc transport.Conn) {
