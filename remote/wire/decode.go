@@ -148,6 +148,15 @@ func decodeValueFast(b []byte) (v any, ok bool, err error) {
 				return name, true, nil
 			}
 		}
+	case valReg:
+		s, m := consumeBytes(rest, typ)
+		if m != len(rest) {
+			break
+		}
+		if name, data, ok := decodeRegisteredFields(s); ok {
+			v, err := decodeRegistered(name, data)
+			return v, true, err
+		}
 	case valBoolean:
 		if x, m := consumeVarint(rest, typ); m == len(rest) {
 			return x != 0, true, nil
@@ -252,6 +261,36 @@ func decodeName(b []byte) (name actor.Name, ok bool) {
 		}
 	}
 	return name, true
+}
+
+// decodeRegisteredFields decodes a Registered message as the protobuf
+// runtime would: a copy of its data (nil when empty, as proto3 bytes). ok is
+// false for anything else than each field at most once, with its wire type,
+// and a UTF-8 name.
+func decodeRegisteredFields(b []byte) (name string, data []byte, ok bool) {
+	var seen uint32
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num < regName || num > regData || seen&(1<<num) != 0 {
+			return "", nil, false
+		}
+		seen |= 1 << num
+		b = b[n:]
+		s, n := consumeBytes(b, typ)
+		if n < 0 {
+			return "", nil, false
+		}
+		b = b[n:]
+		if num == regName {
+			if !utf8.Valid(s) {
+				return "", nil, false
+			}
+			name = intern(s)
+		} else {
+			data = append([]byte(nil), s...)
+		}
+	}
+	return name, data, true
 }
 
 // decodeNumber decodes an Int or Uint: its kind and its raw value.

@@ -3,6 +3,7 @@ package wire
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -49,7 +50,10 @@ const (
 	valPid     = 10
 	valRef     = 11
 	valName    = 12
+	valReg     = 16
 
+	regName  = 1 // Registered
+	regData  = 2
 	numKind  = 1 // Int and Uint
 	numValue = 2
 )
@@ -66,12 +70,15 @@ type envelopeEncoding struct {
 	size       int // of the Envelope message
 }
 
-// valueEncoding is the message: a simple value written directly, or any
-// other built as a wirepb.Value.
+// valueEncoding is the message: a simple value or a value of a registered
+// type written directly, or any other built as a wirepb.Value.
 type valueEncoding struct {
-	v    any
-	pb   *wirepb.Value
-	size int // of the Value message
+	v       any
+	pb      *wirepb.Value
+	reg     *typeEntry // v's registered type, when v is written as Registered
+	regData []byte     // v encoded by reg
+	regSize int        // of the Registered message
+	size    int        // of the Value message
 }
 
 func (x *envelopeEncoding) prepare(env *actor.Envelope) error {
@@ -199,6 +206,16 @@ func (x *valueEncoding) prepare(v any) error {
 		}
 		return utf8Check("actor.Name", v.Name)
 	}
+	if e, ok := loadRegistry().byType[reflect.TypeOf(v)]; ok {
+		data, err := encodeRegistered(e, v)
+		if err != nil {
+			return err
+		}
+		x.reg, x.regData = e, data
+		x.regSize = sizeBytesField(regName, len(e.name)) + sizeBytesField(regData, len(data))
+		x.size = sizeMessageField(valReg, x.regSize)
+		return nil
+	}
 	x.pb = new(wirepb.Value)
 	if err := putValue(x.pb, v, 0); err != nil {
 		return err
@@ -214,6 +231,14 @@ func (x *valueEncoding) append(b []byte) ([]byte, error) {
 			return b, &BodyError{Type: fmt.Sprintf("%T", x.v), Err: fmt.Errorf("encode %T: %v: %w", x.v, err, ErrMalformed)}
 		}
 		return out, nil
+	}
+	if x.reg != nil {
+		b = appendMessageHeader(b, valReg, x.regSize)
+		b = appendStringField(b, regName, x.reg.name)
+		if len(x.regData) > 0 {
+			b = protowire.AppendBytes(protowire.AppendTag(b, regData, protowire.BytesType), x.regData)
+		}
+		return b, nil
 	}
 	switch v := x.v.(type) {
 	case string:

@@ -52,10 +52,14 @@ func FuzzEncodeEnvelope(f *testing.F) {
 	f.Add(uint8(1), "a@host", uint32(7), uint64(42), "srv", "hello", int64(-3), uint8(0))
 	f.Add(uint8(10), "", uint32(0), uint64(0), "", "", int64(0), uint8(255))
 	f.Add(uint8(8), "\xff", uint32(1), uint64(1), "x", "bad \xff", int64(1<<40), uint8(7))
+	f.Add(uint8(1), "a@host", uint32(7), uint64(42), "srv", "", int64(13), uint8(14))  // a codec that fails
+	f.Add(uint8(2), "a@host", uint32(7), uint64(42), "srv", "", int64(5), uint8(15))   // a codec's empty bytes
+	f.Add(uint8(3), "a@host", uint32(7), uint64(42), "srv", "p", int64(-5), uint8(16)) // a pointer to a gob type
 	f.Fuzz(func(t *testing.T, kind uint8, node string, creation uint32, id uint64, name, text string, n int64, pick uint8) {
 		pid := actor.PID{Node: node, Creation: creation, ID: id}
 		messages := []any{nil, text, []byte(text), n != 0, int(n), n, float64(n), pid, actor.Ref(pid),
-			actor.Name{Node: node, Name: name}, int8(n), []any{text, n}, actor.CastMessage{Message: pid}}
+			actor.Name{Node: node, Name: name}, int8(n), []any{text, n}, actor.CastMessage{Message: pid},
+			ticket(uint32(n)), fragile(n), blob(text), &point{X: int(n), Label: text, Owner: pid}, []any{blob(text), fragile(n)}}
 		env := actor.Envelope{
 			Kind: actor.EnvelopeKind(kind % 12), From: pid, ToName: actor.Name{Node: node, Name: name},
 			Ref: actor.Ref{Node: name, ID: uint64(n)}, Message: messages[int(pick)%len(messages)],

@@ -34,6 +34,9 @@ type ticket uint32
 // fragile has a codec that panics on decoding "boom" and fails to encode 13.
 type fragile int
 
+// blob's codec writes its bytes as they are, so it can encode to nothing.
+type blob string
+
 // statusError is a registered type that is also an error: it keeps its type.
 type statusError struct{ Code int }
 
@@ -54,6 +57,11 @@ func init() {
 			n, err := strconv.ParseUint(string(b), 10, 32)
 			return ticket(n), err
 		}); err != nil {
+		panic(err)
+	}
+	if err := wire.RegisterCodec("wire_test.blob",
+		func(b blob) ([]byte, error) { return []byte(b), nil },
+		func(b []byte) (blob, error) { return blob(b), nil }); err != nil {
 		panic(err)
 	}
 	if err := wire.RegisterCodec("wire_test.fragile",

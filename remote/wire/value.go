@@ -95,9 +95,9 @@ func putValue(pv *wirepb.Value, v any, depth int) error {
 func putOther(pv *wirepb.Value, v any) error {
 	typ := reflect.TypeOf(v)
 	if e, ok := loadRegistry().byType[typ]; ok {
-		data, err := protect(func() ([]byte, error) { return e.encode(v) })
+		data, err := encodeRegistered(e, v)
 		if err != nil {
-			return &BodyError{Type: typ.String(), Err: fmt.Errorf("encode %s as %q: %v: %w", typ, e.name, err, ErrMalformed)}
+			return err
 		}
 		pv.Kind = &wirepb.Value_Registered{Registered: &wirepb.Registered{Name: e.name, Data: data}}
 		return nil
@@ -272,13 +272,29 @@ func protoOf(pp *wirepb.Proto) (any, error) {
 	return m, nil
 }
 
+// encodeRegistered encodes v, of e's type, with e's codec. Its errors are
+// *BodyError.
+func encodeRegistered(e *typeEntry, v any) ([]byte, error) {
+	data, err := protect(func() ([]byte, error) { return e.encode(v) })
+	if err != nil {
+		typ := reflect.TypeOf(v)
+		return nil, &BodyError{Type: typ.String(), Err: fmt.Errorf("encode %s as %q: %v: %w", typ, e.name, err, ErrMalformed)}
+	}
+	return data, nil
+}
+
 func registeredOf(pr *wirepb.Registered) (any, error) {
-	name := pr.GetName()
+	return decodeRegistered(pr.GetName(), pr.GetData())
+}
+
+// decodeRegistered decodes data as the type registered under name. Its
+// errors are *BodyError.
+func decodeRegistered(name string, data []byte) (any, error) {
 	e, ok := loadRegistry().byName[name]
 	if !ok {
 		return nil, &BodyError{Type: name, Err: fmt.Errorf("unregistered type %q: %w", name, ErrUnknownType)}
 	}
-	v, err := protect(func() (any, error) { return e.decode(pr.GetData()) })
+	v, err := protect(func() (any, error) { return e.decode(data) })
 	if err != nil {
 		return nil, &BodyError{Type: name, Err: fmt.Errorf("decode %q: %v: %w", name, err, ErrMalformed)}
 	}

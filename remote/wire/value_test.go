@@ -81,6 +81,8 @@ var valueCases = []struct {
 	{"registered pointer", &point{X: 3, Owner: pidB}},
 	{"registered named float", celsius(21.5)},
 	{"registered codec", ticket(12345)},
+	{"registered codec to bytes", blob("raw \xff")},
+	{"registered codec to nothing", blob("")},
 	{"registered error type", statusError{Code: 404}},
 	{"registered in list", []any{celsius(-1), ticket(0)}},
 }
