@@ -46,6 +46,8 @@ type core struct {
 	confChanged bool
 
 	seq          uint64
+	proposals    []raftpb.Entry // commands accepted since the last process, proposed there as one batch
+	proposalSeqs []uint64       // their sequence numbers
 	pendingCmds  map[uint64]actor.From
 	pendingOrder []uint64
 	pendingConf  map[uint64]actor.From
@@ -181,6 +183,7 @@ func newCore(in coreInit) (*core, error) {
 
 // process handles every Ready raft has: persist, send, apply, advance.
 func (c *core) process() error {
+	c.proposeBatch()
 	for c.rn.HasReady() {
 		rd := c.rn.Ready()
 		if rd.SoftState != nil {

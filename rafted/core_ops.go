@@ -52,11 +52,34 @@ func (c *core) command(from actor.From, req commandReq) any {
 	}
 	seq := c.nextSeq()
 	data := encodeOp(op{kind: opCommand, proposer: c.id, seq: seq, id: req.ID, payload: req.Arg})
-	if err := c.rn.Propose(data); err != nil {
-		return c.notLeader()
-	}
+	// Proposed by the next process, with every other command accepted
+	// until then: one append (and one MsgApp per follower) for the batch.
+	c.proposals = append(c.proposals, raftpb.Entry{Data: data})
+	c.proposalSeqs = append(c.proposalSeqs, seq)
 	c.addPending(seq, from)
 	return actor.NoReply
+}
+
+// proposeBatch proposes the commands accepted since the last call as one
+// MsgProp. If raft drops it (this member is no longer leader, or a
+// leadership transfer is under way), their callers get NotLeaderError.
+func (c *core) proposeBatch() {
+	if len(c.proposals) == 0 {
+		return
+	}
+	err := c.rn.Step(raftpb.Message{Type: raftpb.MsgProp, From: c.id, Entries: c.proposals})
+	if err != nil {
+		notLeader := c.notLeader()
+		for _, seq := range c.proposalSeqs {
+			if from, ok := c.pendingCmds[seq]; ok {
+				delete(c.pendingCmds, seq)
+				c.replies = append(c.replies, reply{from, notLeader})
+			}
+		}
+	}
+	// raft may keep the slice as its unstable log: start a new one.
+	c.proposals = nil
+	c.proposalSeqs = c.proposalSeqs[:0]
 }
 
 func (c *core) addPending(seq uint64, from actor.From) {

@@ -40,9 +40,13 @@
 //
 // A member is one gen_server process that owns a RawNode. Ticks (a timer
 // message every heartbeat interval), Raft messages from peers and client
-// calls all arrive in its mailbox; after each, the member handles raft's
-// Ready in the same process: persist the hard state, entries and snapshot,
-// send messages, apply committed entries, answer reads, advance. Raft
+// calls all arrive in its mailbox; the member handles raft's Ready in the
+// same process: persist the hard state, entries and snapshot, send
+// messages, apply committed entries, answer reads, advance. After a command
+// or a peer's message it defers that to a message it sends itself, so that
+// everything already in its mailbox is handled first: the commands that
+// arrived meanwhile are proposed as one batch, and one Ready (one MsgApp per
+// follower, one fsync) serves them all. Raft
 // messages travel as ordinary gotp messages (a peerMsg carrying a
 // gogoproto-encoded raftpb.Message, registered with wire.RegisterCodec) to
 // the other members' registered names or PIDs, on any node. Callers waiting

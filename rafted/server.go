@@ -8,14 +8,24 @@ import (
 )
 
 // member is the process that drives one core: every input (a call, a peer's
-// Raft message, a tick) is one mailbox message, and the Ready it produces
-// is handled before the next one.
+// Raft message, a tick) is one mailbox message. The Ready a command or a
+// peer's message produces is handled by a flushNow the member sends itself,
+// so after every message that was already in the mailbox; the Ready of any
+// other input is handled before the next one.
 type member struct {
 	opts        Options
 	groupConfig Config
 	c           *core
 	disk        *disk
+	// flushQueued: a flushNow is in the mailbox. Commands and peers' Raft
+	// messages are handled without a flush; the flushNow, sent behind them,
+	// handles one Ready for all that arrived in the meantime (one batch of
+	// proposals, one MsgApp per follower, one persist).
+	flushQueued bool
 }
+
+// flushNow is the message a member sends itself to flush deferred work.
+type flushNow struct{}
 
 var (
 	_ actor.GenServer   = (*member)(nil)
@@ -76,7 +86,7 @@ func (m *member) HandleCall(p *actor.Process, from actor.From, req any) (any, er
 	var ret any
 	switch r := req.(type) {
 	case commandReq:
-		ret = c.command(from, r)
+		return c.command(from, r), m.deferFlush(p)
 	case queryReq:
 		ret = c.queryReq(from, r, now)
 	case changeConfigReq:
@@ -110,6 +120,9 @@ func (m *member) HandleInfo(p *actor.Process, msg any) error {
 	switch x := msg.(type) {
 	case peerMsg:
 		c.step(x.From, x.Msg)
+		return m.deferFlush(p)
+	case flushNow:
+		m.flushQueued = false
 	case tick:
 		c.tick(c.now)
 		p.SendAfter(c.cfg.HeartbeatInterval, p.Self(), tick{})
@@ -121,6 +134,19 @@ func (m *member) Terminate(p *actor.Process, reason error) {
 	if m.disk != nil {
 		m.disk.close()
 	}
+}
+
+// deferFlush makes sure a flushNow is on its way. It flushes at once if
+// the member cannot send to itself.
+func (m *member) deferFlush(p *actor.Process) error {
+	if m.flushQueued {
+		return nil
+	}
+	if err := p.Send(p.Self(), flushNow{}); err != nil {
+		return m.flush(p)
+	}
+	m.flushQueued = true
+	return nil
 }
 
 // flush processes Ready and carries out what the core asked for: messages to
