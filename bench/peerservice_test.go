@@ -136,14 +136,16 @@ func BenchmarkFailureDetection(b *testing.B) {
 	a, c, d := startPS(b, net, "a", cfg), startPS(b, net, "c", cfg), startPS(b, net, "d", cfg)
 	defer func() { a.stop(); c.stop(); d.stop() }()
 	ctx := context.Background()
+	downs, ups := make(chan struct{}, 16), make(chan struct{}, 16)
+	a.svc.OnDown("d", func(remote.NodeSpec) { downs <- struct{}{} })
+	a.svc.OnUp("d", func(remote.NodeSpec) { ups <- struct{}{} })
 	for _, n := range []*psNode{c, d} {
 		if err := n.svc.SyncJoin(ctx, a.svc.Myself()); err != nil {
 			b.Fatal(err)
 		}
 	}
-	downs, ups := make(chan struct{}, 16), make(chan struct{}, 16)
-	a.svc.OnDown("d", func(remote.NodeSpec) { downs <- struct{}{} })
-	a.svc.OnUp("d", func(remote.NodeSpec) { ups <- struct{}{} })
+	// a watches d's heartbeats from the moment it reports d up.
+	<-ups
 	for b.Loop() {
 		net.Isolate("d")
 		<-downs
