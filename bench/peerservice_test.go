@@ -160,9 +160,19 @@ func BenchmarkFailureDetection(b *testing.B) {
 // relayHarness: over loopback TCP, one server and two clients; a process on
 // c1 sends to a process on s1 (direct) or on c2 (relayed through s1).
 func relayHarness(tb testing.TB, relayed bool) harness {
-	s1 := startPS(tb, nil, "s1", csConfig(peerservice.Server))
-	c1 := startPS(tb, nil, "c1", csConfig(peerservice.Client))
-	c2 := startPS(tb, nil, "c2", csConfig(peerservice.Client))
+	// Default (1 s) heartbeats: they share the connections with the flood
+	// measured here, and 100 ms ones can queue behind it long enough to be
+	// missed.
+	cfg := func(role peerservice.Role) peerservice.Config {
+		return peerservice.Config{Topology: peerservice.ClientServer, Role: role}
+	}
+	downs := make(chan string, 8)
+	s1 := startPS(tb, nil, "s1", cfg(peerservice.Server))
+	c1 := startPS(tb, nil, "c1", cfg(peerservice.Client))
+	c2 := startPS(tb, nil, "c2", cfg(peerservice.Client))
+	for _, n := range []*psNode{s1, c1, c2} {
+		n.svc.OnDown("", func(s remote.NodeSpec) { downs <- s.Name })
+	}
 	ctx := context.Background()
 	for _, n := range []*psNode{c1, c2} {
 		if err := n.svc.SyncJoin(ctx, s1.svc.Myself()); err != nil {
@@ -210,6 +220,8 @@ func relayHarness(tb testing.TB, relayed bool) harness {
 			<-done
 			select {
 			case <-got:
+			case name := <-downs:
+				tb.Fatalf("%s declared down during the run", name)
 			case <-time.After(30 * time.Second):
 				tb.Fatalf("receiver still waiting for messages after 30s (want %d)", want)
 			}

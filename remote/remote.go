@@ -637,7 +637,9 @@ func (r *Remote) peerDown(p *peer, reason error) {
 func (r *Remote) inbound(env actor.Envelope) {
 	dest := destination(env)
 	if dest != "" && dest != r.node.Name() {
-		if err := r.forward(r.ctx, env, SendOptions{}); err != nil {
+		// A relay waits for room rather than drop: the wait stops this
+		// reader, which holds back the sender through its connection.
+		if err := r.forward(r.ctx, env, SendOptions{Block: true}); err != nil {
 			r.log.Debug("relay failed", "dest", dest, "err", err.Error())
 			r.answerUndeliverable(env, err)
 		}
