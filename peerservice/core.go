@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gotp-dev/gotp/remote"
@@ -516,7 +517,7 @@ func (c *core) partitionList() []Partition {
 	for _, p := range c.partitions {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b Partition) int { return compareStrings(a.Ref, b.Ref) })
+	slices.SortFunc(out, func(a, b Partition) int { return strings.Compare(a.Ref, b.Ref) })
 	return out
 }
 
@@ -527,16 +528,6 @@ func (c *core) reserve(tag string) error {
 	}
 	c.reserved[tag]++
 	return nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func sortedKeys[K interface{ ~string | ~uint64 }, V any](m map[K]V) []K {

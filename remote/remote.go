@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -234,7 +235,7 @@ func (r *Remote) Peers() []NodeSpec {
 			out = append(out, p.spec)
 		}
 	}
-	slices.SortFunc(out, func(a, b NodeSpec) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b NodeSpec) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -261,16 +262,6 @@ func (r *Remote) ConnectionCount(node, channel string) int {
 		}
 	}
 	return n
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // SendOptions refine one send.
