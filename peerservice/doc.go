@@ -74,10 +74,9 @@
 //
 // # Where it differs from Partisan
 //
-//   - Partitions are enforced by ForwardMessage, CastMessage and SendMessage,
-//     not by the remote layer: remote.Policy.Route does not see what a
-//     message is, so it could not spare membership traffic. Plain actor
-//     sends across a partition are not cut.
+//   - Partitions cut messages and calls, whoever sends them (the policy is a
+//     remote.Filter that the remote layer asks before each send), but not
+//     links, monitors or exit signals, and never the managers' own traffic.
 //   - Acknowledged forwards go manager to manager; they are delivered once
 //     but not ordered with unacknowledged messages.
 //   - OnUp and OnDown fire from the failure detector (first heartbeat heard,

@@ -59,6 +59,16 @@ func TestPartitionInjectResolve(t *testing.T) {
 		if err := nodes[1].svc.CastMessage(t.Context(), actorName("n0", "inbox"), "x"); !errors.Is(err, peerservice.ErrPartitioned) {
 			t.Errorf("cast across the partition: %v", err)
 		}
+		// Plain actor sends and calls are application traffic too.
+		if err := nodes[1].SendName(actorName("n0", "inbox"), "plain"); !errors.Is(err, peerservice.ErrPartitioned) {
+			t.Errorf("plain send across the partition: %v", err)
+		}
+		if _, err := nodes[2].CallName(t.Context(), actorName("n0", "inbox"), "call"); !errors.Is(err, peerservice.ErrPartitioned) {
+			t.Errorf("call across the partition: %v", err)
+		}
+		if err := nodes[1].SendName(actorName("n2", "inbox"), "plain"); err != nil {
+			t.Errorf("plain send on the same side: %v", err)
+		}
 		for _, n := range nodes {
 			ps, err := n.svc.Partitions(t.Context())
 			if err != nil {
@@ -85,6 +95,9 @@ func TestPartitionInjectResolve(t *testing.T) {
 		time.Sleep(hb)
 		if got := len(sinks[0].drain()); got != 2 {
 			t.Errorf("n0 got %d messages after resolve, want 2", got)
+		}
+		if got := len(sinks[2].drain()); got != 4 {
+			t.Errorf("n2 got %d messages, want 4 (a forward and a plain send under the partition, two after resolve)", got)
 		}
 		if err := nodes[2].svc.ResolvePartition(t.Context(), ref); !errors.Is(err, peerservice.ErrUnknownPartition) {
 			t.Errorf("resolving twice: %v", err)

@@ -1,8 +1,12 @@
 package peerservice
 
 import (
+	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
+
+	"github.com/gotp-dev/gotp/actor"
 
 	"github.com/gotp-dev/gotp/remote"
 )
@@ -22,9 +26,28 @@ type Policy struct {
 	servers    []remote.NodeSpec
 	failed     map[string]bool // servers the failure detector holds failed
 	partitions []Partition
+	// cutting is set while any partition is injected, so that Admit costs
+	// one atomic load when none is.
+	cutting atomic.Bool
 }
 
-var _ remote.Policy = (*Policy)(nil)
+var (
+	_ remote.Policy = (*Policy)(nil)
+	_ remote.Filter = (*Policy)(nil)
+)
+
+// Admit implements remote.Filter: while a partition is injected, messages and
+// calls to a node on the other side of it fail with ErrPartitioned, whoever
+// sends them; the managers' own traffic (membership, heartbeats) still flows.
+func (p *Policy) Admit(env actor.Envelope, dest string) error {
+	if !p.cutting.Load() || env.ToName.Name == ManagerName {
+		return nil
+	}
+	if p.partitioned(dest) {
+		return fmt.Errorf("%w: %s", ErrPartitioned, dest)
+	}
+	return nil
+}
 
 // NewPolicy returns the policy for a node configured with cfg.
 func NewPolicy(cfg Config) *Policy {
@@ -147,5 +170,6 @@ func (p *Policy) update(c *core) {
 	p.mu.Lock()
 	p.self = c.self.Name
 	p.roles, p.servers, p.failed, p.partitions = roles, servers, failed, parts
+	p.cutting.Store(len(parts) > 0)
 	p.mu.Unlock()
 }

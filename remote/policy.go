@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"github.com/gotp-dev/gotp/actor"
 )
 
 // Policy lets the layer above (the peer service) decide the shape of the
@@ -18,6 +19,15 @@ type Policy interface {
 	// direct connection, or a relay that forwards it. An error refuses the
 	// send (it is returned to the sender).
 	Route(dest string) (via string, err error)
+}
+
+// Filter is an optional extension of a Policy: Admit is asked about every
+// message and call this node hands to another node (dest is the node it is
+// for), before it is encoded. An error refuses the send and is returned to the
+// sender. The peer service uses it to cut application traffic across an
+// injected partition while its own membership traffic flows.
+type Filter interface {
+	Admit(env actor.Envelope, dest string) error
 }
 
 // Refusal is an error a Policy returns from Accept to refuse a connection and

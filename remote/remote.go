@@ -23,6 +23,7 @@ type Remote struct {
 	cfg    Config
 	log    *slog.Logger
 	policy Policy
+	filter Filter // the policy's, if it has one
 	seed   maphash.Seed
 
 	listeners []transport.Listener
@@ -78,6 +79,7 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 	if r.policy == nil {
 		r.policy = directPolicy{}
 	}
+	r.filter, _ = r.policy.(Filter)
 	if cfg.Cookie == defaultCookie {
 		r.log.Warn("using the default cookie; set Config.Cookie")
 	}
@@ -320,6 +322,11 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	dest := destination(env)
 	if dest == "" || dest == r.node.Name() {
 		return r.node.Deliver(env)
+	}
+	if r.filter != nil && (env.Kind == actor.EnvMessage || env.Kind == actor.EnvCall) {
+		if err := r.filter.Admit(env, dest); err != nil {
+			return err
+		}
 	}
 	via, err := r.policy.Route(dest)
 	if err != nil {
