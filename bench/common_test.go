@@ -77,3 +77,21 @@ func stopProto(tb testing.TB, sys *pa.ActorSystem, pids ...*pa.PID) {
 	}
 	sys.Shutdown()
 }
+
+// checkHarness runs h twice at n units (a harness must be reusable after a
+// run) and stops it; it fails the test if that takes over a minute.
+func checkHarness(t *testing.T, h harness, n int) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.run(n)
+		h.run(n)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("harness did not finish")
+	}
+	h.stop()
+}

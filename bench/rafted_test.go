@@ -362,32 +362,17 @@ func BenchmarkBareRaft(b *testing.B) {
 // TestRaftedBenchSmoke runs each rafted harness at a small count, so that
 // `go test` checks the benchmarks' code without running them.
 func TestRaftedBenchSmoke(t *testing.T) {
-	check := func(t *testing.T, h harness, n int) {
-		t.Helper()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			h.run(n)
-			h.run(n) // a harness must be reusable after a run
-		}()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Fatal("harness did not finish")
-		}
-		h.stop()
-	}
 	for _, network := range []string{"memory", "tcp"} {
 		for _, clients := range raftedClients {
 			t.Run(fmt.Sprintf("command/%s/clients=%d", network, clients), func(t *testing.T) {
-				check(t, raftedCommand(t, network, clients), 200)
+				checkHarness(t, raftedCommand(t, network, clients), 200)
 			})
 		}
 	}
 	for _, mode := range raftedQueryModes {
 		t.Run("query/"+mode.name, func(t *testing.T) {
 			var lat []time.Duration
-			check(t, raftedQuery(t, mode.cfg, &lat), 20)
+			checkHarness(t, raftedQuery(t, mode.cfg, &lat), 20)
 			if len(lat) != 40 {
 				t.Errorf("recorded %d latencies, want 40", len(lat))
 			}
@@ -395,7 +380,7 @@ func TestRaftedBenchSmoke(t *testing.T) {
 	}
 	for _, clients := range raftedClients {
 		t.Run(fmt.Sprintf("bareraft/clients=%d", clients), func(t *testing.T) {
-			check(t, bareRaftHarness(t, clients), 1000)
+			checkHarness(t, bareRaftHarness(t, clients), 1000)
 		})
 	}
 }

@@ -3,28 +3,12 @@ package bench
 import (
 	"fmt"
 	"testing"
-	"time"
 )
 
 // TestBenchSmoke runs every harness once with small counts, so that `go test`
 // checks the benchmarks' code without running the benchmarks.
 func TestBenchSmoke(t *testing.T) {
 	const n = 2000
-	check := func(t *testing.T, h harness, n int) {
-		t.Helper()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			h.run(n)
-			h.run(n) // a harness must be reusable after a run
-		}()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Fatal("harness did not finish")
-		}
-		h.stop()
-	}
 	for name, setup := range map[string]func(testing.TB) harness{
 		"pingpong/gotp":                 gotpPingPong,
 		"pingpong/chan":                 chanPingPong,
@@ -33,7 +17,7 @@ func TestBenchSmoke(t *testing.T) {
 		"call/gotp_from_process":        gotpCallFromProcess,
 		"call/protoactor_requestfuture": protoRequestFuture,
 	} {
-		t.Run(name, func(t *testing.T) { check(t, setup(t), n) })
+		t.Run(name, func(t *testing.T) { checkHarness(t, setup(t), n) })
 	}
 	for name, setup := range map[string]func(testing.TB, int) harness{
 		"fanin/gotp":       gotpFanIn,
@@ -42,7 +26,7 @@ func TestBenchSmoke(t *testing.T) {
 	} {
 		for _, p := range fanInProducers {
 			t.Run(fmt.Sprintf("%s/producers=%d", name, p), func(t *testing.T) {
-				check(t, setup(t, p), 10*n+p-1) // a count that does not split evenly
+				checkHarness(t, setup(t, p), 10*n+p-1) // a count that does not split evenly
 			})
 		}
 	}

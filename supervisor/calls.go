@@ -112,18 +112,28 @@ func (s *server) terminate(p *actor.Process, c *child) {
 	s.delChild(c)
 }
 
-func (s *server) restartChild(p *actor.Process, id string) any {
+// stoppedChild finds the child id of a static supervisor that is neither
+// running nor waiting for a restart: what RestartChild and DeleteChild need.
+func (s *server) stoppedChild(id string) (*child, error) {
 	if s.simple() {
-		return ErrSimpleOneForOne
+		return nil, ErrSimpleOneForOne
 	}
 	c := s.findID(id)
 	switch {
 	case c == nil:
-		return ErrNotFound
+		return nil, ErrNotFound
 	case c.restarting:
-		return ErrRestarting
+		return nil, ErrRestarting
 	case !c.pid.IsZero():
-		return ErrRunning
+		return nil, ErrRunning
+	}
+	return c, nil
+}
+
+func (s *server) restartChild(p *actor.Process, id string) any {
+	c, err := s.stoppedChild(id)
+	if err != nil {
+		return err
 	}
 	pid, err := s.start(p, c.spec, nil)
 	if err != nil {
@@ -134,17 +144,9 @@ func (s *server) restartChild(p *actor.Process, id string) any {
 }
 
 func (s *server) deleteChild(id string) error {
-	if s.simple() {
-		return ErrSimpleOneForOne
-	}
-	c := s.findID(id)
-	switch {
-	case c == nil:
-		return ErrNotFound
-	case c.restarting:
-		return ErrRestarting
-	case !c.pid.IsZero():
-		return ErrRunning
+	c, err := s.stoppedChild(id)
+	if err != nil {
+		return err
 	}
 	s.children = slices.DeleteFunc(s.children, func(k *child) bool { return k == c })
 	return nil
