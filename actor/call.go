@@ -3,6 +3,8 @@ package actor
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 )
 
 // NoReply returned as the reply from HandleCall defers the answer: the server
@@ -11,12 +13,49 @@ var NoReply = noReply{}
 
 type noReply struct{}
 
+// Caller makes calls: an *actor.Node from outside any process, or an
+// *actor.Process from within its own callbacks. Packages whose API is calls to
+// a process (supervisor, rafted, ...) take one.
+type Caller interface {
+	Call(ctx context.Context, to Dest, req any) (any, error)
+}
+
+var (
+	_ Caller = (*Node)(nil)
+	_ Caller = (*Process)(nil)
+)
+
+// CallAs calls to and returns the reply as a T. A reply of another type is an
+// error naming both types.
+func CallAs[T any](ctx context.Context, c Caller, to Dest, req any) (T, error) {
+	var zero T
+	v, err := c.Call(ctx, to, req)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := v.(T)
+	if !ok && v != nil {
+		return zero, fmt.Errorf("actor: call %s: reply is %T, not %T", to, v, zero)
+	}
+	return t, nil
+}
+
+type noCallTimeoutKey struct{}
+
+// WithoutCallTimeout returns a context under which a Call with no deadline
+// waits as long as it takes (gen_server's infinity) instead of the node's
+// DefaultCallTimeout. Supervisor calls use it, as OTP's do.
+func WithoutCallTimeout(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noCallTimeoutKey{}, true)
+}
+
 // callWaiter is where the answer to one Call lands. It is reachable through the
 // node's alias table under the call's ref until the first answer (a reply or
 // the callee's DOWN) takes it out; later answers find nothing and are dropped.
 type callWaiter struct {
-	ch   chan callResult
-	node string // the callee's node, so that losing it fails the call
+	ch    chan callResult
+	node  string // the callee's node, so that losing it fails the call
+	timer *time.Timer
 }
 
 type callResult struct {
@@ -34,80 +73,139 @@ type callResult struct {
 // (a channel made inside a testing/synctest bubble must not be used outside it).
 func newWaiter() any { return &callWaiter{ch: make(chan callResult, 1)} }
 
-// Call sends req to the process to and waits for its reply, from outside any
-// process. It returns the reply, or an error: ErrNoProc if to does not exist,
-// the callee's exit reason (as *ExitError) if it exits before replying,
-// ErrTimeout when ctx's deadline passes (it matches context.DeadlineExceeded),
-// ctx.Err() when ctx is cancelled, ErrNoConnection when to's node cannot be
-// reached. A reply that is itself an error value is returned as the error. A
-// reply that arrives after Call returned is dropped.
-func (n *Node) Call(ctx context.Context, to PID, req any) (any, error) {
-	return n.call(ctx, PID{Node: n.name, Creation: n.creation}, to, Name{}, req)
-}
-
-// CallName calls the process registered under to.
-func (n *Node) CallName(ctx context.Context, to Name, req any) (any, error) {
-	return n.call(ctx, PID{Node: n.name, Creation: n.creation}, PID{}, to, req)
+// Call sends req to the process to (a PID or a name, local or remote) and waits
+// for its reply, from outside any process. It returns the reply, or an error:
+// the callee's exit reason (as *ExitError) if it exits before replying, or a
+// *DestError naming the callee that matches ErrNoProc (ErrNotRegistered for a
+// name nobody holds), ErrTimeout when the deadline passes (it matches
+// context.DeadlineExceeded too), ctx.Err() when ctx is cancelled,
+// ErrNoConnection when to's node cannot be reached, ErrMailboxFull for a full
+// bounded mailbox. A ctx without a deadline gets the node's
+// DefaultCallTimeout. A reply that is itself an error value is returned as the
+// error. A reply that arrives after Call returned is dropped.
+func (n *Node) Call(ctx context.Context, to Dest, req any) (any, error) {
+	return n.call(ctx, nil, n.nodePID(), to, req)
 }
 
 // Reply answers a Call whose From a server kept (after returning NoReply).
 // Replying twice, or after the caller gave up, is harmless: the answer is
-// dropped.
-func (n *Node) Reply(from From, value any) { n.reply(nil, from, value) }
+// dropped. A zero or malformed From is ErrMalformed.
+func (n *Node) Reply(from From, value any) error { return n.reply(nil, from, value) }
 
-func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (any, error) {
+// StopProcess stops the process to as gen_server:stop/3 does: the process
+// exits with reason once it reaches the request in its mailbox, running
+// Terminate, and StopProcess returns when it is gone. It returns nil when the
+// process exited with reason, its other exit reason as *ExitError, or a
+// *DestError (ErrNoProc, ErrTimeout, ...) as Call does.
+func (n *Node) StopProcess(ctx context.Context, to Dest, reason error) error {
+	if reason == nil {
+		reason = Normal
+	}
+	_, err := n.request(ctx, nil, n.nodePID(), to, "stop", &signal{kind: sigStopProc, alias: true, reason: reason})
+	var exit *ExitError
+	if errors.As(err, &exit) && errors.Is(exit.Reason, reason) {
+		return nil
+	}
+	return err
+}
+
+// Resolve returns the PID a destination names now: a PID is itself (if the
+// process is alive, on this node), a name is looked up on its node, across the
+// network for another node, as whereis/1 run there. A name nobody holds is
+// ErrNotRegistered.
+func (n *Node) Resolve(ctx context.Context, to Dest) (PID, error) {
+	switch d := to.(type) {
+	case PID:
+		if d.Node == n.name && n.lookup(d) == nil {
+			return PID{}, n.destError("resolve", d, ErrNoProc)
+		}
+		return d, nil
+	case Name:
+		if n.isLocal(d.Node) {
+			if pid, ok := n.WhereIs(d.Name); ok {
+				return pid, nil
+			}
+			return PID{}, n.destError("resolve", d, ErrNotRegistered)
+		}
+		v, err := n.request(ctx, nil, n.nodePID(), d, "resolve", &signal{kind: sigWhereIs})
+		if err != nil {
+			return PID{}, err
+		}
+		if pid, ok := v.(PID); ok && !pid.IsZero() {
+			return pid, nil
+		}
+		return PID{}, n.destError("resolve", d, ErrNotRegistered)
+	}
+	return PID{}, n.destError("resolve", PID{}, ErrMalformed)
+}
+
+func (n *Node) call(ctx context.Context, caller *Process, from PID, to Dest, req any) (any, error) {
+	return n.request(ctx, caller, from, to, "call", &signal{kind: sigCall, alias: true, msg: req})
+}
+
+// request sends s (a call, a stop or a name lookup) under a fresh alias and
+// waits for the answer. caller, when the request comes from a process, is
+// checked to be alive while the request goes out.
+func (n *Node) request(ctx context.Context, caller *Process, from PID, to Dest, op string, s *signal) (any, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(err)
+		return nil, n.destError(op, to, ctxError(err))
 	}
 	ref := n.MakeRef()
+	s.from, s.ref = from, ref
 	w := n.waiters.Get().(*callWaiter)
-	w.node = to.Node
-	if to.IsZero() {
-		w.node = toName.Node
-	}
+	w.node = destNode(to)
 	n.aliasMu.Lock()
 	n.aliases[ref.ID] = w
 	n.aliasMu.Unlock()
 
-	s := &signal{kind: sigCall, alias: true, from: from, ref: ref, msg: req}
 	var err error
-	callee := to
-	switch {
-	case to.IsZero() && n.isLocal(toName.Node):
-		p := n.whereIs(toName.Name)
-		if p == nil {
-			err = errors.Join(ErrNoProc, &nameError{toName})
-			break
+	callee, _ := to.(PID)
+	if caller != nil && !caller.enter() {
+		err = ErrDead
+	} else {
+		callee, err = n.sendRequest(callee, to, s)
+		if caller != nil {
+			caller.leave()
 		}
-		callee = p.pid
-		err = p.enqueue(s, true)
-	case to.IsZero():
-		err = n.forward(Envelope{Kind: EnvCall, From: from, ToName: toName, Ref: ref, Message: req})
-	default:
-		err = n.signal(to, s)
 	}
 	if err != nil {
-		if n.takeAlias(ref) != nil {
-			n.waiters.Put(w)
-		} else {
+		if n.takeAlias(ref) == nil {
 			// An answer raced in (the callee died at once); take it so the
 			// waiter can be reused.
 			<-w.ch
-			n.waiters.Put(w)
 		}
-		return nil, err
+		n.waiters.Put(w)
+		return nil, n.destError(op, to, err)
 	}
 
 	var res callResult
+	var timeout <-chan time.Time
+	if _, ok := ctx.Deadline(); !ok && n.callTimeout > 0 && ctx.Value(noCallTimeoutKey{}) == nil {
+		if w.timer == nil {
+			w.timer = time.NewTimer(n.callTimeout)
+		} else {
+			w.timer.Reset(n.callTimeout)
+		}
+		timeout = w.timer.C
+	}
+	var gaveUp error
 	select {
 	case res = <-w.ch:
 	case <-ctx.Done():
+		gaveUp = ctxError(ctx.Err())
+	case <-timeout:
+		gaveUp = ErrTimeout
+	}
+	if timeout != nil {
+		w.timer.Stop()
+	}
+	if gaveUp != nil {
 		if n.takeAlias(ref) != nil {
 			n.waiters.Put(w)
 			if !callee.IsZero() {
 				_ = n.signal(callee, &signal{kind: sigDemonitor, from: from, ref: ref})
 			}
-			return nil, ctxError(ctx.Err())
+			return nil, n.destError(op, to, gaveUp)
 		}
 		res = <-w.ch
 	}
@@ -117,8 +215,8 @@ func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (an
 		// noconnection; a callee that ran and exited gives its reason, even
 		// when that reason is itself noconnection (a link across a lost
 		// connection killed it).
-		if res.err == ErrNoProc || res.callee.IsZero() {
-			return nil, res.err
+		if res.callee.IsZero() || res.notStarted() {
+			return nil, n.destError(op, to, res.err)
 		}
 		return nil, &ExitError{PID: res.callee, Reason: res.err}
 	}
@@ -137,9 +235,32 @@ func (n *Node) call(ctx context.Context, from, to PID, toName Name, req any) (an
 	return res.value, nil
 }
 
-type nameError struct{ name Name }
+// notStarted reports whether a noproc DOWN for a request means the callee was
+// never there (answered for a missing process) rather than a process that ran
+// and exited with reason noproc.
+func (res callResult) notStarted() bool { return res.err == ErrNoProc || res.err == ErrNotRegistered }
 
-func (e *nameError) Error() string { return "name " + e.name.String() + " not registered" }
+// sendRequest delivers a request signal to its destination and returns the
+// callee's PID when it is known here.
+func (n *Node) sendRequest(callee PID, to Dest, s *signal) (PID, error) {
+	switch d := to.(type) {
+	case PID:
+		return callee, n.signal(d, s)
+	case Name:
+		if d.Name == "" {
+			return callee, ErrNotRegistered
+		}
+		if !n.isLocal(d.Node) {
+			return callee, n.forward(envelopeOf(PID{}, d, s))
+		}
+		p := n.whereIs(d.Name)
+		if p == nil {
+			return callee, ErrNotRegistered
+		}
+		return p.pid, p.accept(s)
+	}
+	return callee, ErrNoProc
+}
 
 func ctxError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -158,7 +279,10 @@ func (n *Node) takeAlias(ref Ref) *callWaiter {
 
 // reply answers a call. When the replier is the callee itself it drops the
 // call's monitor on the spot, sparing the caller a demonitor.
-func (n *Node) reply(replier *Process, from From, value any) {
+func (n *Node) reply(replier *Process, from From, value any) error {
+	if from.Ref.Node == "" || from.Ref.ID == 0 {
+		return ErrMalformed
+	}
 	res := callResult{value: value}
 	if replier != nil {
 		replier.mu.Lock()
@@ -172,25 +296,28 @@ func (n *Node) reply(replier *Process, from From, value any) {
 		}
 		replier.mu.Unlock()
 	}
-	n.deliverCallResult(from.Ref, res)
+	return n.deliverCallResult(from.Ref, res)
 }
 
 // deliverCallResult hands an answer to the waiter named by ref, on this node or
-// through the remote layer.
-func (n *Node) deliverCallResult(ref Ref, res callResult) {
+// through the distribution layer.
+func (n *Node) deliverCallResult(ref Ref, res callResult) error {
+	if ref.Node == "" || ref.ID == 0 {
+		return ErrMalformed
+	}
 	if ref.Node != n.name {
 		env := Envelope{Kind: EnvReply, Ref: ref, From: res.callee, Message: res.value, Cleared: res.cleared}
 		if res.down {
 			env.Kind, env.Reason, env.Message = EnvDown, res.err, nil
 			env.Alias = true
 		}
-		_ = n.forward(env)
-		return
+		return n.forward(env)
 	}
 	if ref.Creation != n.creation {
-		return
+		return nil
 	}
 	if w := n.takeAlias(ref); w != nil {
 		w.ch <- res
 	}
+	return nil
 }

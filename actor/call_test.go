@@ -38,7 +38,7 @@ func TestCallTimeout(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), d)
 			err := c.call(ctx)
 			cancel()
-			if err != actor.ErrTimeout {
+			if !errors.Is(err, actor.ErrTimeout) {
 				t.Errorf("%s: err = %v, want ErrTimeout", c.name, err)
 			}
 			if !errors.Is(err, context.DeadlineExceeded) {
@@ -86,7 +86,7 @@ func TestCallContextDone(t *testing.T) {
 					synctest.Wait()
 					cancel()
 				}
-				if err := <-errc; err != tc.want {
+				if err := <-errc; !errors.Is(err, tc.want) {
 					t.Fatalf("Call error = %v, want %v", err, tc.want)
 				}
 			})
@@ -125,18 +125,18 @@ func TestCallNoProc(t *testing.T) {
 			{"zero PID", byPID(actor.PID{})},
 			{"empty name", func(p *actor.Process) error {
 				if p == nil {
-					_, err := n.CallName(t.Context(), actor.Name{}, "x")
+					_, err := n.Call(t.Context(), actor.Name{}, "x")
 					return err
 				}
-				_, err := p.CallName(t.Context(), actor.Name{}, "x")
+				_, err := p.Call(t.Context(), actor.Name{}, "x")
 				return err
 			}},
 			{"unregistered name", func(p *actor.Process) error {
 				if p == nil {
-					_, err := n.CallName(t.Context(), actor.Name{Name: "nobody"}, "x")
+					_, err := n.Call(t.Context(), actor.Name{Name: "nobody"}, "x")
 					return err
 				}
-				_, err := p.CallName(t.Context(), actor.Name{Name: "nobody"}, "x")
+				_, err := p.Call(t.Context(), actor.Name{Name: "nobody"}, "x")
 				return err
 			}},
 		}
@@ -258,7 +258,7 @@ func TestCallLateReplyDropped(t *testing.T) {
 			_, err = p.Call(ctx, server, keep)
 			return nil
 		})
-		if err != actor.ErrTimeout {
+		if !errors.Is(err, actor.ErrTimeout) {
 			t.Fatalf("Call error = %v, want ErrTimeout", err)
 		}
 		// Now the server answers, from its own process.
@@ -291,13 +291,13 @@ func TestCallSelf(t *testing.T) {
 	bubble(t, func(t *testing.T, n *actor.Node) {
 		pr := spawnProbe(t, n, actor.WithName("me"))
 		pr.do(t, func(p *actor.Process) error {
-			if _, err := p.Call(t.Context(), p.Self(), "x"); err != actor.ErrCallSelf {
+			if _, err := p.Call(t.Context(), p.Self(), "x"); !errors.Is(err, actor.ErrCallSelf) {
 				t.Errorf("Call(self) = %v, want ErrCallSelf", err)
 			}
-			if _, err := p.CallName(t.Context(), actor.Name{Name: "me"}, "x"); err != actor.ErrCallSelf {
+			if _, err := p.Call(t.Context(), actor.Name{Name: "me"}, "x"); !errors.Is(err, actor.ErrCallSelf) {
 				t.Errorf("CallName(own name) = %v, want ErrCallSelf", err)
 			}
-			if _, err := p.CallName(t.Context(), actor.Name{Node: n.Name(), Name: "me"}, "x"); err != actor.ErrCallSelf {
+			if _, err := p.Call(t.Context(), actor.Name{Node: n.Name(), Name: "me"}, "x"); !errors.Is(err, actor.ErrCallSelf) {
 				t.Errorf("CallName(own name@node) = %v, want ErrCallSelf", err)
 			}
 			return nil

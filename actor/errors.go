@@ -40,12 +40,21 @@ var (
 	ErrTimeout error = timeoutError{}
 	// ErrMailboxFull: the target's mailbox is bounded and holds its maximum.
 	ErrMailboxFull = errors.New("mailbox full")
-	// ErrNotRegistered: no process is registered under the name.
-	ErrNotRegistered = errors.New("name not registered")
+	// ErrNotRegistered: no process is registered under the name. It matches
+	// ErrNoProc too, so one check covers a missing process however it was
+	// addressed.
+	ErrNotRegistered error = &wrapped{"noproc: name not registered", ErrNoProc}
 	// ErrNameTaken: the name is registered to another process.
 	ErrNameTaken = errors.New("name already registered")
-	// ErrAlreadyNamed: the process already has a registered name.
+	// ErrAlreadyNamed: the process already has a registered name (the same
+	// one included: registering twice is an error, as in Erlang).
 	ErrAlreadyNamed = errors.New("process already has a name")
+	// ErrDead: the calling process has been killed; what its code still does
+	// (sends, calls, replies, spawns) is dropped.
+	ErrDead = errors.New("the calling process is dead")
+	// ErrMalformed: a destination, From or envelope that names no process
+	// (the zero From, an empty name, a reference of no node).
+	ErrMalformed = errors.New("malformed destination")
 	// ErrNodeStopped: the node is stopping or stopped.
 	ErrNodeStopped = errors.New("node stopped")
 	// ErrCallSelf: a process called itself, which could never be answered.
@@ -54,6 +63,53 @@ var (
 	// spawn came from outside any process.
 	ErrNoParent = errors.New("spawn option needs a parent process")
 )
+
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.err }
+
+// DestError is the error of an operation on a destination: it names the
+// operation, the destination (with its node) and the node the operation was
+// made on, and wraps the cause, so errors.Is(err, ErrNoProc), ErrTimeout,
+// ErrNoConnection or ErrMailboxFull hold as they would for the bare value.
+type DestError struct {
+	Op   string // "send", "call", "monitor", "link", "exit", "stop", "resolve"
+	Dest Dest   // a local name carries this node's name
+	Node string // the node the operation was made on
+	Err  error
+}
+
+func (e *DestError) Error() string {
+	return "actor: " + e.Op + " " + e.Dest.String() + " from " + e.Node + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *DestError) Unwrap() error { return e.Err }
+
+// destError wraps err for an operation on to, made on node n. A local name is
+// given n's name so the message says where it was looked up.
+func (n *Node) destError(op string, to Dest, err error) error {
+	if err == nil {
+		return nil
+	}
+	var d Dest
+	switch to := to.(type) {
+	case PID:
+		d = to
+	case Name:
+		if to.Node == "" {
+			to.Node = n.name
+		}
+		d = to
+	default:
+		d = PID{}
+	}
+	return &DestError{Op: op, Dest: d, Node: n.name, Err: err}
+}
 
 type timeoutError struct{}
 

@@ -42,7 +42,7 @@ func ExampleServer() {
 		panic(err)
 	}
 	node.Call(ctx, pid, "inc")
-	n, _ := node.CallName(ctx, actor.Name{Name: "counter"}, "inc")
+	n, _ := node.Call(ctx, actor.Name{Name: "counter"}, "inc")
 	fmt.Println("count:", n)
 
 	_, err = node.Call(ctx, pid, "double")

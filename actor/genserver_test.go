@@ -41,11 +41,11 @@ func TestServerCallCastInfo(t *testing.T) {
 			if err != nil || got != "x" {
 				t.Errorf("Process.Call = %v, %v; want x, nil", got, err)
 			}
-			got, err = p.CallName(t.Context(), actor.Name{Name: "srv"}, "y")
+			got, err = p.Call(t.Context(), actor.Name{Name: "srv"}, "y")
 			if err != nil || got != "y" {
 				t.Errorf("Process.CallName = %v, %v; want y, nil", got, err)
 			}
-			if err := p.CastName(actor.Name{Name: "srv"}, "c2"); err != nil {
+			if err := p.Cast(actor.Name{Name: "srv"}, "c2"); err != nil {
 				t.Errorf("CastName: %v", err)
 			}
 			return p.Send(pid, "i2")
@@ -56,7 +56,7 @@ func TestServerCallCastInfo(t *testing.T) {
 		if m := <-s.ch; m != (gotInfo{"i2"}) {
 			t.Fatalf("got %#v, want info i2", m)
 		}
-		got, err = n.CallName(t.Context(), actor.Name{Node: n.Name(), Name: "srv"}, "z")
+		got, err = n.Call(t.Context(), actor.Name{Node: n.Name(), Name: "srv"}, "z")
 		if err != nil || got != "z" {
 			t.Fatalf("Node.CallName = %v, %v; want z, nil", got, err)
 		}

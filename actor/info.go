@@ -1,6 +1,9 @@
 package actor
 
-import "sort"
+import (
+	"slices"
+	"strings"
+)
 
 // Status is what a process is doing.
 type Status string
@@ -13,15 +16,16 @@ const (
 
 // ProcessInfo describes a process at one moment.
 type ProcessInfo struct {
-	PID         PID
-	Name        string
-	Status      Status
-	MailboxLen  int
-	TrapExit    bool
-	Parent      PID
-	Links       []PID
-	Monitors    []PID // processes this one monitors
-	MonitoredBy []PID // processes monitoring this one
+	PID            PID
+	Name           string
+	Status         Status
+	MailboxLen     int
+	TrapExit       bool
+	Parent         PID
+	Links          []PID
+	Monitors       []PID  // processes this one monitors by PID
+	MonitorsByName []Name // names this one monitors
+	MonitoredBy    []PID  // processes monitoring this one
 }
 
 // Info describes a live local process, or returns ErrNoProc.
@@ -49,8 +53,13 @@ func (n *Node) Info(pid PID) (ProcessInfo, error) {
 	for pid := range p.links {
 		info.Links = append(info.Links, pid)
 	}
-	for _, pid := range p.monOut {
-		info.Monitors = append(info.Monitors, pid)
+	for _, d := range p.monOut {
+		switch d := d.(type) {
+		case PID:
+			info.Monitors = append(info.Monitors, d)
+		case Name:
+			info.MonitorsByName = append(info.MonitorsByName, d)
+		}
 	}
 	for _, w := range p.monIn {
 		if !w.alias {
@@ -58,7 +67,8 @@ func (n *Node) Info(pid PID) (ProcessInfo, error) {
 		}
 	}
 	for _, l := range [][]PID{info.Links, info.Monitors, info.MonitoredBy} {
-		sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID })
+		slices.SortFunc(l, comparePID)
 	}
+	slices.SortFunc(info.MonitorsByName, func(a, b Name) int { return strings.Compare(a.String(), b.String()) })
 	return info, nil
 }

@@ -9,10 +9,13 @@ type ExitMessage struct {
 
 // DownMessage tells a monitoring process that the monitored process is gone.
 // Reason is its exit reason, ErrNoProc if it was already gone when the monitor
-// was set, or ErrNoConnection if its node became unreachable.
+// was set (ErrNotRegistered for a name nobody held), or ErrNoConnection if its
+// node became unreachable. PID is the process that was watched, when known;
+// Name is set when the monitor was set on a registered name.
 type DownMessage struct {
 	Ref    Ref
 	PID    PID
+	Name   Name
 	Reason error
 }
 
@@ -45,20 +48,25 @@ type From struct {
 type signalKind uint8
 
 const (
-	sigLink      signalKind = iota + 1 // from wants a link
-	sigUnlink                          // from removed its link
-	sigLinkExit                        // from, a linked process, exited with reason
-	sigExit                            // Exit(to, reason) from another process
-	sigMonitor                         // from monitors the target under ref
-	sigDemonitor                       // from dropped its monitor ref
-	sigDown                            // a monitored process (from) is gone
-	sigCall                            // a call: install an alias monitor, then deliver
-	sigStop                            // the node is stopping
-	sigNodeDown                        // connection to node lost
+	sigLink        signalKind = iota + 1 // from wants a link
+	sigUnlink                            // from removed its link
+	sigLinkExit                          // from, a linked process, exited with reason
+	sigExit                              // Exit(to, reason) from another process
+	sigMonitor                           // from monitors the target under ref
+	sigDemonitor                         // from dropped its monitor ref
+	sigDown                              // a monitored process (from) is gone
+	sigCall                              // a call: install an alias monitor, then deliver
+	sigStop                              // the node is stopping
+	sigNodeDown                          // connection to node lost
+	sigNodeDownMsg                       // one NodeDownMessage for a node monitor, in order
+	sigStopProc                          // StopProcess: install an alias monitor, stop in order
+	sigWhereIs                           // Resolve of a name on another node (never reaches a process)
 )
 
-// signal is a mailbox entry the runtime handles itself. Signals share the queue
-// with messages so that everything one process sends another stays in order.
+// signal is a runtime signal. It acts when it reaches the process (see
+// Process.accept); the ones that become messages (DOWN, trapped exits, calls)
+// then wait in the mailbox queue in arrival order, with the messages, so that
+// everything one process sends another stays in order.
 type signal struct {
 	kind   signalKind
 	alias  bool // monitor/down whose watcher is a call waiter, not a process

@@ -30,7 +30,7 @@ func TestRegister(t *testing.T) {
 			return nil
 		})
 		for _, to := range []actor.Name{{Name: "svc"}, {Node: n.Name(), Name: "svc"}} {
-			if err := n.SendName(to, to.String()); err != nil {
+			if err := n.Send(to, to.String()); err != nil {
 				t.Fatalf("SendName(%v): %v", to, err)
 			}
 			if m := pr.recv(t); m != to.String() {
@@ -46,7 +46,7 @@ func TestRegister(t *testing.T) {
 		if _, ok := n.WhereIs("svc"); ok {
 			t.Fatal("name still registered after Unregister")
 		}
-		if err := n.SendName(actor.Name{Name: "svc"}, "x"); !errors.Is(err, actor.ErrNotRegistered) {
+		if err := n.Send(actor.Name{Name: "svc"}, "x"); !errors.Is(err, actor.ErrNotRegistered) {
 			t.Fatalf("SendName after Unregister = %v, want ErrNotRegistered", err)
 		}
 		// The process can take a name again.
@@ -74,7 +74,7 @@ func TestRegisterErrors(t *testing.T) {
 			{"taken", "a", b.pid, actor.ErrNameTaken},
 			{"already named", "other", a.pid, actor.ErrAlreadyNamed},
 			{"dead process", "other", dead.pid, actor.ErrNoProc},
-			{"same name again", "a", a.pid, nil},
+			{"same name again", "a", a.pid, actor.ErrAlreadyNamed},
 		}
 		for _, tc := range tests {
 			if err := n.Register(tc.reg, tc.pid); !errors.Is(err, tc.want) {
@@ -133,17 +133,17 @@ func (h gateHandler) WithGroup(string) slog.Handler             { return h }
 func TestSendNameUnknown(t *testing.T) {
 	bubble(t, func(t *testing.T, n *actor.Node) {
 		to := actor.Name{Name: "nobody"}
-		if err := n.SendName(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
+		if err := n.Send(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
 			t.Errorf("Node.SendName = %v, want ErrNotRegistered", err)
 		}
-		if err := n.CastName(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
+		if err := n.Cast(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
 			t.Errorf("Node.CastName = %v, want ErrNotRegistered", err)
 		}
 		spawnProbe(t, n).do(t, func(p *actor.Process) error {
-			if err := p.SendName(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
+			if err := p.Send(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
 				t.Errorf("Process.SendName = %v, want ErrNotRegistered", err)
 			}
-			if err := p.CastName(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
+			if err := p.Cast(to, "x"); !errors.Is(err, actor.ErrNotRegistered) {
 				t.Errorf("Process.CastName = %v, want ErrNotRegistered", err)
 			}
 			return nil

@@ -2,14 +2,16 @@ package actor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
+
+var errEmptyName = fmt.Errorf("actor: empty name: %w", ErrMalformed)
 
 // Config configures a Node. The zero value works.
 type Config struct {
@@ -21,6 +23,10 @@ type Config struct {
 	Creation uint32
 	// Logger receives the runtime's logs. Default: discard.
 	Logger *slog.Logger
+	// DefaultCallTimeout bounds a Call (and StopProcess, Resolve) whose
+	// context has no deadline, as gen_server:call's default of 5 s does, so
+	// that a cycle of calls ends. Default 5 s; negative means no bound.
+	DefaultCallTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -32,6 +38,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.DefaultCallTimeout == 0 {
+		c.DefaultCallTimeout = 5 * time.Second
 	}
 	return c
 }
@@ -49,9 +58,10 @@ func (c Config) validate() error {
 // timers, under one node name and creation. Many nodes can live in one OS
 // process; each is independent until a remote layer connects them.
 type Node struct {
-	name     string
-	creation uint32
-	log      *slog.Logger
+	name        string
+	creation    uint32
+	log         *slog.Logger
+	callTimeout time.Duration // 0: none
 
 	nextID atomic.Uint64
 	procs  sync.Map // uint64 -> *Process
@@ -60,7 +70,7 @@ type Node struct {
 	// spawnMu orders spawns against Stop: once stopping is set under the write
 	// lock no new process can enter the table.
 	spawnMu  sync.RWMutex
-	stopping bool
+	stopping atomic.Bool // written under spawnMu
 	stopped  chan struct{}
 	stopOnce sync.Once
 
@@ -71,7 +81,7 @@ type Node struct {
 	aliases map[uint64]*callWaiter
 	waiters sync.Pool // *callWaiter
 
-	remote atomic.Pointer[remoteBox]
+	dist atomic.Pointer[distBox]
 }
 
 // NewNode starts a node.
@@ -81,13 +91,14 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	return &Node{
-		name:     cfg.Name,
-		creation: cfg.Creation,
-		log:      cfg.Logger,
-		stopped:  make(chan struct{}),
-		names:    make(map[string]*Process),
-		aliases:  make(map[uint64]*callWaiter),
-		waiters:  sync.Pool{New: newWaiter},
+		name:        cfg.Name,
+		creation:    cfg.Creation,
+		log:         cfg.Logger,
+		callTimeout: max(cfg.DefaultCallTimeout, 0),
+		stopped:     make(chan struct{}),
+		names:       make(map[string]*Process),
+		aliases:     make(map[uint64]*callWaiter),
+		waiters:     sync.Pool{New: newWaiter},
 	}, nil
 }
 
@@ -117,14 +128,19 @@ func (n *Node) lookup(pid PID) *Process {
 	if !ok {
 		return nil
 	}
-	return v.(*Process)
+	if p := v.(*Process); !p.dead() {
+		return p
+	}
+	return nil
 }
 
 // Processes lists the PIDs of the node's live processes in spawn order.
 func (n *Node) Processes() []PID {
 	var pids []PID
 	n.procs.Range(func(_, v any) bool {
-		pids = append(pids, v.(*Process).pid)
+		if p := v.(*Process); !p.dead() {
+			pids = append(pids, p.pid)
+		}
 		return true
 	})
 	sort.Slice(pids, func(i, j int) bool { return pids[i].ID < pids[j].ID })
@@ -133,9 +149,12 @@ func (n *Node) Processes() []PID {
 
 // Register gives pid the name on this node. A process has at most one name and
 // a name at most one process; the name is freed when the process exits.
+// Registering a name that is taken fails with ErrNameTaken, and naming a
+// process that has a name (even the same one) with ErrAlreadyNamed, as
+// Erlang's register/2 fails with badarg.
 func (n *Node) Register(name string, pid PID) error {
 	if name == "" {
-		return errors.New("actor: empty name")
+		return errEmptyName
 	}
 	p := n.lookup(pid)
 	if p == nil {
@@ -149,7 +168,7 @@ func (n *Node) register(name string, p *Process) error {
 	defer n.namesMu.Unlock()
 	if other, ok := n.names[name]; ok {
 		if other == p {
-			return nil
+			return fmt.Errorf("actor: %s is %q: %w", p.pid, name, ErrAlreadyNamed)
 		}
 		return fmt.Errorf("actor: %q: %w", name, ErrNameTaken)
 	}
@@ -196,84 +215,121 @@ func (n *Node) unregisterProcess(p *Process) {
 
 // WhereIs returns the PID registered under name on this node.
 func (n *Node) WhereIs(name string) (PID, bool) {
-	n.namesMu.Lock()
-	p, ok := n.names[name]
-	n.namesMu.Unlock()
-	if !ok {
-		return PID{}, false
+	if p := n.whereIs(name); p != nil {
+		return p.pid, true
 	}
-	return p.pid, true
+	return PID{}, false
 }
 
 func (n *Node) whereIs(name string) *Process {
 	n.namesMu.Lock()
 	p := n.names[name]
 	n.namesMu.Unlock()
+	if p == nil || p.dead() {
+		return nil
+	}
 	return p
 }
 
-// Send delivers msg to the process to, from outside any process. It never
-// blocks: a local mailbox is unbounded unless the process was spawned with a
-// bound, in which case a full mailbox returns ErrMailboxFull. A PID of another
-// node goes through the remote layer (ErrNoConnection without one).
-func (n *Node) Send(to PID, msg any) error { return n.send(PID{}, to, msg) }
-
-// SendName delivers msg to the process registered under to.Name on to.Node
-// (this node when to.Node is empty). An unknown name returns ErrNotRegistered.
-func (n *Node) SendName(to Name, msg any) error { return n.sendName(PID{}, to, msg) }
+// Send delivers msg to the process to (a PID or a name, on this node or
+// another), from outside any process. It never blocks: a local mailbox is
+// unbounded unless the process was spawned with a bound, in which case a full
+// mailbox fails with ErrMailboxFull. A destination of another node goes
+// through the distribution layer (ErrNoConnection without one). Errors are
+// *DestError values naming the destination; check them with errors.Is
+// (ErrNoProc, ErrNotRegistered, ErrMailboxFull, ErrNoConnection).
+func (n *Node) Send(to Dest, msg any) error { return n.send(PID{}, to, msg) }
 
 // Cast sends a gen_server cast: the process receives CastMessage{msg}.
-func (n *Node) Cast(to PID, msg any) error { return n.send(PID{}, to, CastMessage{Message: msg}) }
-
-// CastName casts to a registered name.
-func (n *Node) CastName(to Name, msg any) error {
-	return n.sendName(PID{}, to, CastMessage{Message: msg})
+func (n *Node) Cast(to Dest, msg any) error {
+	return n.send(PID{}, to, CastMessage{Message: msg})
 }
 
-// Exit sends an exit signal with reason to pid from outside any process; see
-// Process.Exit for its effect.
-func (n *Node) Exit(pid PID, reason error) error {
-	return n.signal(pid, &signal{kind: sigExit, from: PID{Node: n.name, Creation: n.creation}, reason: reason})
+// Exit sends an exit signal with reason to the destination from outside any
+// process; see Process.Exit for its effect.
+func (n *Node) Exit(to Dest, reason error) error {
+	return n.destError("exit", to, n.signalDest(to, &signal{kind: sigExit, from: n.nodePID(), reason: reason}))
 }
 
-func (n *Node) send(from, to PID, msg any) error {
-	if to.IsZero() {
-		return ErrNoProc
+// nodePID is the sender of what comes from outside any process: the node
+// itself, a PID with id 0 that no process has.
+func (n *Node) nodePID() PID { return PID{Node: n.name, Creation: n.creation} }
+
+func (n *Node) send(from PID, to Dest, msg any) error {
+	if pid, ok := to.(PID); ok && pid.Node == n.name {
+		// The fast path: a local PID.
+		if p := n.lookup(pid); p != nil {
+			if err := p.enqueue(msg); err != nil {
+				return n.destError("send", pid, err)
+			}
+			return nil
+		}
+		return n.destError("send", pid, ErrNoProc)
 	}
-	if to.Node != n.name {
+	return n.destError("send", to, n.sendSlow(from, to, msg))
+}
+
+func (n *Node) sendSlow(from PID, to Dest, msg any) error {
+	switch to := to.(type) {
+	case PID:
+		if to.IsZero() {
+			return ErrNoProc
+		}
+		if to.Node == n.name {
+			return ErrNoProc // another creation of this node
+		}
 		return n.forward(Envelope{Kind: EnvMessage, From: from, To: to, Message: msg})
+	case Name:
+		if to.Name == "" {
+			return ErrNotRegistered
+		}
+		if !n.isLocal(to.Node) {
+			return n.forward(Envelope{Kind: EnvMessage, From: from, ToName: to, Message: msg})
+		}
+		p := n.whereIs(to.Name)
+		if p == nil {
+			return ErrNotRegistered
+		}
+		return p.enqueue(msg)
 	}
-	p := n.lookup(to)
-	if p == nil {
-		return ErrNoProc
-	}
-	return p.enqueue(msg, false)
+	return ErrNoProc
 }
 
-func (n *Node) sendName(from PID, to Name, msg any) error {
-	if !n.isLocal(to.Node) {
-		return n.forward(Envelope{Kind: EnvMessage, From: from, ToName: to, Message: msg})
-	}
-	p := n.whereIs(to.Name)
-	if p == nil {
-		return fmt.Errorf("actor: %q: %w", to.Name, ErrNotRegistered)
-	}
-	return p.enqueue(msg, false)
-}
-
-// signal delivers a runtime signal, locally or through the remote layer.
+// signal delivers a runtime signal to a PID, locally or through the
+// distribution layer.
 func (n *Node) signal(to PID, s *signal) error {
 	if to.IsZero() {
 		return ErrNoProc // the zero PID names no process, on no node
 	}
 	if to.Node != n.name {
-		return n.forward(envelopeOf(to, s))
+		return n.forward(envelopeOf(to, Name{}, s))
 	}
 	p := n.lookup(to)
 	if p == nil {
 		return ErrNoProc
 	}
-	return p.enqueue(s, true)
+	return p.accept(s)
+}
+
+// signalDest delivers a runtime signal to a PID or a name.
+func (n *Node) signalDest(to Dest, s *signal) error {
+	switch to := to.(type) {
+	case PID:
+		return n.signal(to, s)
+	case Name:
+		if to.Name == "" {
+			return ErrNotRegistered
+		}
+		if !n.isLocal(to.Node) {
+			return n.forward(envelopeOf(PID{}, to, s))
+		}
+		p := n.whereIs(to.Name)
+		if p == nil {
+			return ErrNotRegistered
+		}
+		return p.accept(s)
+	}
+	return ErrNoProc
 }
 
 // Stop ends every process on the node with reason Shutdown and returns when all
@@ -283,15 +339,15 @@ func (n *Node) signal(to PID, s *signal) error {
 // no new processes afterwards.
 func (n *Node) Stop(ctx context.Context) error {
 	n.spawnMu.Lock()
-	first := !n.stopping
-	n.stopping = true
+	first := !n.stopping.Load()
+	n.stopping.Store(true)
 	n.spawnMu.Unlock()
 	if first {
 		if n.live.Load() == 0 {
 			n.stopOnce.Do(func() { close(n.stopped) })
 		}
 		n.procs.Range(func(_, v any) bool {
-			_ = v.(*Process).enqueue(&signal{kind: sigStop, reason: Shutdown}, true)
+			_ = v.(*Process).accept(&signal{kind: sigStop, reason: Shutdown})
 			return true
 		})
 	}
@@ -303,18 +359,11 @@ func (n *Node) Stop(ctx context.Context) error {
 	}
 }
 
-// isStopping reports whether Stop has been called.
-func (n *Node) isStopping() bool {
-	n.spawnMu.RLock()
-	defer n.spawnMu.RUnlock()
-	return n.stopping
-}
-
 // processGone is called once per process after it has left the table.
 func (n *Node) processGone() {
 	if n.live.Add(-1) == 0 {
 		n.spawnMu.RLock()
-		stopping := n.stopping
+		stopping := n.stopping.Load()
 		n.spawnMu.RUnlock()
 		if stopping {
 			n.stopOnce.Do(func() { close(n.stopped) })

@@ -49,10 +49,49 @@ type Name struct {
 	Name string
 }
 
-// String formats the name as name@node (or just name when Node is empty).
+// String formats the name as {name,node} (or just name when Node is empty).
 func (n Name) String() string {
 	if n.Node == "" {
 		return n.Name
 	}
 	return fmt.Sprintf("{%s,%s}", n.Name, n.Node)
+}
+
+// Dest is where a message or signal goes: a PID, or a Name (a name registered
+// on a node, Erlang's {Name, Node}). Send, Cast, Call, Monitor, Link, Exit and
+// StopProcess all take one. Only PID and Name implement it.
+type Dest interface {
+	String() string
+	isDest()
+}
+
+func (PID) isDest()  {}
+func (Name) isDest() {}
+
+var (
+	_ Dest = PID{}
+	_ Dest = Name{}
+)
+
+// destNode returns the node a destination names ("" for a local name).
+func destNode(d Dest) string {
+	switch d := d.(type) {
+	case PID:
+		return d.Node
+	case Name:
+		return d.Node
+	}
+	return ""
+}
+
+// copyDest returns d boxed anew, so that storing the result never makes the
+// caller's own interface value escape (a PID passed to Send stays on the stack).
+func copyDest(d Dest) Dest {
+	switch d := d.(type) {
+	case PID:
+		return d
+	case Name:
+		return d
+	}
+	return nil
 }

@@ -1,9 +1,6 @@
 package actor
 
 import (
-	"context"
-	"errors"
-	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -25,33 +22,57 @@ type Process struct {
 	parent   PID
 	behavior Behavior
 
+	// gate counts the outbound operations (sends, calls, replies, links,
+	// spawns) this process's code has in flight; gateDead is set once the
+	// process is dead. A killed process is declared dead while its handler
+	// may still run: its operations from then on are dropped, and the ones
+	// already in flight finish before its links and monitors fire, so that
+	// nothing it does is seen after its DOWN.
+	gate atomic.Int32
+	// doomed is set when an exit is due: the process stops once the handler
+	// in progress returns, whatever its mailbox holds.
+	doomed   atomic.Bool
 	trapExit atomic.Bool
 	remote   atomic.Bool // has links or monitors to other nodes
 
-	// mu guards the mailbox, the registered name and, for introspection, the
-	// link and monitor tables (which only the process's goroutine changes).
+	// mu guards the mailbox, the registered name, the link and monitor
+	// tables and the exit state below.
 	mu    sync.Mutex
 	queue []any
 	spare []any
 	bound int32
 	// pending counts the entries queued plus those of the batch being
-	// handled. It is raised under mu and lowered without it: after each
-	// entry for a bounded mailbox, after each batch otherwise.
+	// handled (MailboxLen): settled once per batch for an unbounded mailbox,
+	// after each entry for a bounded one.
 	pending atomic.Int32
+	// users counts, for a bounded mailbox, the messages and call requests
+	// waiting or being handled: what the bound limits. It is raised under mu
+	// and lowered after each such entry is handled.
+	users   atomic.Int32
 	running bool // a goroutine is (or is about to be) handling the mailbox
-	closed  bool // exited; enqueue fails from here on
+	closed  bool // dead to the world: enqueue and signals fail from here on
+	reaped  bool // links and monitors have fired
 	name    string
 
 	links    map[PID]struct{}
-	monOut   map[Ref]PID     // monitors this process holds: ref -> target
+	monOut   map[Ref]Dest    // monitors this process holds: ref -> target
 	monIn    map[Ref]watcher // monitors on this process: ref -> who
 	nodeMons map[string]int  // node monitors this process holds
 	timers   map[*timer]struct{}
 
-	// Set while the process is dying, on its own goroutine.
+	// doomReason is the exit a signal made due (doomed), and whether
+	// Terminate runs for it.
+	doomReason    error
+	doomTerminate bool
+	// reason is the final exit reason, set when the process is reaped.
+	reason error
+
+	// Set on the process's own goroutine by its handlers.
 	exitReason    error
 	callTerminate bool
 }
+
+const gateDead = 1 << 30
 
 type watcher struct {
 	pid   PID
@@ -75,17 +96,35 @@ func (p *Process) Name() string {
 	return p.name
 }
 
-// enqueue appends a message or signal to the mailbox and schedules the process
-// if it was idle. Signals are never refused for a full mailbox.
-func (p *Process) enqueue(m any, isSignal bool) error {
+// enter admits one outbound operation of this process's code; it fails once
+// the process is dead. Every enter is paired with a leave.
+func (p *Process) enter() bool {
+	if p.gate.Add(1)&gateDead != 0 {
+		p.gate.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (p *Process) leave() { p.gate.Add(-1) }
+
+// dead reports whether the process has been declared dead.
+func (p *Process) dead() bool { return p.gate.Load()&gateDead != 0 }
+
+// enqueue appends a user message to the mailbox and schedules the process if
+// it was idle.
+func (p *Process) enqueue(m any) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return ErrNoProc
 	}
-	if !isSignal && p.bound > 0 && p.pending.Load() >= p.bound {
-		p.mu.Unlock()
-		return ErrMailboxFull
+	if p.bound > 0 {
+		if p.users.Load() >= p.bound {
+			p.mu.Unlock()
+			return ErrMailboxFull
+		}
+		p.users.Add(1)
 	}
 	p.queue = append(p.queue, m)
 	p.pending.Add(1)
@@ -98,11 +137,25 @@ func (p *Process) enqueue(m any, isSignal bool) error {
 	return nil
 }
 
+// push queues a runtime entry (a signal that became a message). The caller
+// holds mu and has checked that the process is open.
+func (p *Process) push(s *signal) {
+	p.queue = append(p.queue, s)
+	p.pending.Add(1)
+}
+
 // run handles the mailbox in batches until it is empty or the process exits.
 func (p *Process) run() {
 	lingered := false
 	for {
 		p.mu.Lock()
+		// Checked under mu, where signals set it, so that a doom that
+		// arrives as the goroutine goes idle is never missed.
+		if p.doomed.Load() {
+			p.mu.Unlock()
+			p.exit()
+			return
+		}
 		if len(p.queue) == 0 && !lingered {
 			// Yield once before giving the goroutine up: in an exchange the
 			// answer often arrives while we wait, and handling it here costs
@@ -124,24 +177,27 @@ func (p *Process) run() {
 		batch := p.queue
 		p.queue = p.spare[:0]
 		p.mu.Unlock()
-		// A bounded mailbox needs its count exact after every entry, so a
-		// place frees as soon as its message is handled; an unbounded one
-		// settles the count once per batch, sparing the producers a cache
-		// line that bounces on every message (MailboxLen then counts the
-		// current batch until it is done).
-		exact := p.bound > 0
+		// An unbounded mailbox settles its count once per batch, sparing the
+		// producers a cache line that bounces on every message (MailboxLen
+		// then counts the current batch until it is done). A bounded one
+		// keeps its counts exact after every entry, so a place frees as soon
+		// as its message is handled.
+		bounded := p.bound > 0
 		for i, m := range batch {
 			batch[i] = nil
-			p.handle(m)
-			if exact {
+			user := p.handle(m)
+			if bounded {
 				p.pending.Add(-1)
+				if user {
+					p.users.Add(-1)
+				}
 			}
-			if p.exitReason != nil {
-				p.finish(batch[i+1:])
+			if p.exitReason != nil || p.doomed.Load() {
+				p.exit()
 				return
 			}
 		}
-		if !exact {
+		if !bounded {
 			p.pending.Add(-int32(len(batch)))
 		}
 		p.spare = batch[:0]
@@ -149,13 +205,15 @@ func (p *Process) run() {
 	}
 }
 
-// handle processes one mailbox entry.
-func (p *Process) handle(m any) {
+// handle processes one mailbox entry and reports whether it was a user entry
+// (a message or a call request: what a mailbox bound counts).
+func (p *Process) handle(m any) bool {
 	if s, ok := m.(*signal); ok {
-		p.handleSignal(s)
-		return
+		p.handleQueued(s)
+		return s.kind == sigCall
 	}
 	p.deliver(m)
+	return true
 }
 
 // deliver passes a message to the behavior; an error or panic ends the process.
@@ -175,176 +233,31 @@ func (p *Process) invoke(m any) (err error) {
 	return p.behavior.Receive(p, m)
 }
 
-func (p *Process) handleSignal(s *signal) {
-	switch s.kind {
-	case sigLink:
-		p.addLink(s.from)
-	case sigUnlink:
-		p.removeLink(s.from)
-	case sigLinkExit:
-		p.mu.Lock()
-		_, linked := p.links[s.from]
-		delete(p.links, s.from)
-		p.mu.Unlock()
-		if linked {
-			p.exitSignal(s.from, s.reason, true)
-		}
-	case sigExit:
-		p.exitSignal(s.from, s.reason, false)
-	case sigMonitor:
-		p.mu.Lock()
-		if p.monIn == nil {
-			p.monIn = make(map[Ref]watcher)
-		}
-		p.monIn[s.ref] = watcher{pid: s.from, alias: s.alias}
-		p.mu.Unlock()
-		p.noteRemote(s.from)
-	case sigDemonitor:
-		p.mu.Lock()
-		delete(p.monIn, s.ref)
-		p.mu.Unlock()
-	case sigDown:
-		p.mu.Lock()
-		_, ok := p.monOut[s.ref]
-		delete(p.monOut, s.ref)
-		p.mu.Unlock()
-		if ok {
-			p.deliver(DownMessage{Ref: s.ref, PID: s.from, Reason: s.reason})
-		}
-	case sigCall:
-		p.mu.Lock()
-		if p.monIn == nil {
-			p.monIn = make(map[Ref]watcher)
-		}
-		p.monIn[s.ref] = watcher{pid: s.from, alias: true}
-		p.mu.Unlock()
-		p.noteRemote(s.from)
-		p.deliver(CallRequest{From: From{PID: s.from, Ref: s.ref}, Request: s.msg})
-	case sigStop:
-		p.exitReason = s.reason
-		p.callTerminate = true
-	case sigNodeDown:
-		p.nodeDown(s.node)
-	}
-}
-
-// exitSignal applies Erlang's rules for an exit signal reaching this process.
-func (p *Process) exitSignal(from PID, reason error, linked bool) {
-	switch {
-	case !linked && reason == Kill:
-		p.exitReason = Killed
-	case p.trapExit.Load():
-		p.deliver(ExitMessage{From: from, Reason: reason})
-	case reason == Normal:
-		if !linked && from == p.pid {
-			p.exitReason = Normal
-		}
-	default:
-		p.exitReason = reason
-		// While the node stops, a process that a link or exit signal takes
-		// down first (often the exit of a linked process that the same Stop
-		// ended) still runs Terminate, as Stop promises.
-		p.callTerminate = p.node.isStopping()
-	}
-}
-
-func (p *Process) addLink(pid PID) {
+// exit ends the process on its own goroutine: with the exit a signal made due
+// if there is one (it arrived while the handler ran), else with the handler's
+// own reason. Terminate runs first when due; a process already reaped (killed)
+// just lets its goroutine go.
+func (p *Process) exit() {
+	reason, terminate := p.exitReason, p.callTerminate
 	p.mu.Lock()
-	if p.links == nil {
-		p.links = make(map[PID]struct{})
+	if p.reaped {
+		p.mu.Unlock()
+		return
 	}
-	p.links[pid] = struct{}{}
-	p.mu.Unlock()
-	p.noteRemote(pid)
-}
-
-func (p *Process) removeLink(pid PID) bool {
-	p.mu.Lock()
-	_, ok := p.links[pid]
-	delete(p.links, pid)
-	p.mu.Unlock()
-	return ok
-}
-
-func (p *Process) noteRemote(pid PID) {
-	if pid.Node != p.node.name {
-		p.remote.Store(true)
+	if p.doomReason != nil {
+		reason, terminate = p.doomReason, p.doomTerminate
 	}
-}
-
-// finish ends the process: it runs Terminate when due, closes the mailbox,
-// frees the name and timers, and fires links and monitors. rest holds the
-// unhandled remainder of the current batch.
-func (p *Process) finish(rest []any) {
-	reason := p.exitReason
-	if p.callTerminate {
+	p.mu.Unlock()
+	// While the node stops, a process that a signal takes down first (often
+	// the exit of a linked process that the same Stop ended) still runs
+	// Terminate, as Stop promises.
+	terminate = terminate || p.node.stopping.Load()
+	if terminate {
 		if t, ok := p.behavior.(Terminator); ok {
 			p.runTerminate(t, reason)
 		}
 	}
-	p.mu.Lock()
-	p.closed = true
-	leftover := p.queue
-	p.queue, p.spare = nil, nil
-	timers := p.timers
-	p.timers = nil
-	p.mu.Unlock()
-
-	for t := range timers {
-		t.done.Store(true)
-		t.t.Stop()
-	}
-	n := p.node
-	// The name goes before anyone hears of the exit, so that a restart can take
-	// it again at once.
-	n.unregisterProcess(p)
-	n.procs.Delete(p.pid.ID)
-
-	// Signals that arrived but were not handled still change who must be told.
-	for _, list := range [2][]any{rest, leftover} {
-		for _, m := range list {
-			s, ok := m.(*signal)
-			if !ok {
-				continue
-			}
-			switch s.kind {
-			case sigLink:
-				p.addLink(s.from)
-			case sigUnlink:
-				p.removeLink(s.from)
-			case sigLinkExit:
-				p.removeLink(s.from)
-			case sigMonitor, sigCall:
-				if p.monIn == nil {
-					p.monIn = make(map[Ref]watcher)
-				}
-				p.monIn[s.ref] = watcher{pid: s.from, alias: s.alias || s.kind == sigCall}
-			case sigDemonitor:
-				delete(p.monIn, s.ref)
-			}
-		}
-	}
-
-	p.mu.Lock()
-	links, monIn, monOut := p.links, p.monIn, p.monOut
-	p.mu.Unlock()
-	for pid := range links {
-		_ = n.signal(pid, &signal{kind: sigLinkExit, from: p.pid, reason: reason})
-	}
-	for ref, w := range monIn {
-		if w.alias {
-			n.deliverCallResult(ref, callResult{err: reason, down: true, callee: p.pid})
-			continue
-		}
-		_ = n.signal(w.pid, &signal{kind: sigDown, from: p.pid, ref: ref, reason: reason})
-	}
-	for ref, target := range monOut {
-		_ = n.signal(target, &signal{kind: sigDemonitor, from: p.pid, ref: ref})
-	}
-	if !IsNormalExit(reason) && !errors.Is(reason, Killed) && n.log.Enabled(context.Background(), slog.LevelDebug) {
-		n.log.Debug("process exited", "pid", p.pid, "reason", reason.Error())
-	}
-	n.processGone()
+	p.reap(reason)
 }
 
 func (p *Process) runTerminate(t Terminator, reason error) {
@@ -354,46 +267,4 @@ func (p *Process) runTerminate(t Terminator, reason error) {
 		}
 	}()
 	t.Terminate(p, reason)
-}
-
-// nodeDown fires noconnection for every link and monitor to the lost node.
-func (p *Process) nodeDown(node string) {
-	p.mu.Lock()
-	var lost []PID
-	for pid := range p.links {
-		if pid.Node == node {
-			lost = append(lost, pid)
-		}
-	}
-	var downs []DownMessage
-	for ref, pid := range p.monOut {
-		if pid.Node == node {
-			downs = append(downs, DownMessage{Ref: ref, PID: pid, Reason: ErrNoConnection})
-			delete(p.monOut, ref)
-		}
-	}
-	for ref, w := range p.monIn {
-		if w.pid.Node == node {
-			delete(p.monIn, ref)
-		}
-	}
-	nodeMon := p.nodeMons[node] > 0
-	delete(p.nodeMons, node)
-	p.mu.Unlock()
-	for _, pid := range lost {
-		p.removeLink(pid)
-		p.exitSignal(pid, ErrNoConnection, true)
-		if p.exitReason != nil {
-			return
-		}
-	}
-	for _, d := range downs {
-		p.deliver(d)
-		if p.exitReason != nil {
-			return
-		}
-	}
-	if nodeMon {
-		p.deliver(NodeDownMessage{Node: node})
-	}
 }

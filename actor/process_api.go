@@ -5,45 +5,59 @@ import (
 	"errors"
 )
 
-// Send delivers msg to the process to, with this process as the sender; see
-// Node.Send for the mailbox policy.
-func (p *Process) Send(to PID, msg any) error { return p.node.send(p.pid, to, msg) }
-
-// SendName delivers msg to a registered name.
-func (p *Process) SendName(to Name, msg any) error { return p.node.sendName(p.pid, to, msg) }
+// Send delivers msg to the destination, with this process as the sender; see
+// Node.Send for the mailbox policy. A killed process's sends fail with ErrDead.
+func (p *Process) Send(to Dest, msg any) error {
+	if !p.enter() {
+		return ErrDead
+	}
+	err := p.node.send(p.pid, to, msg)
+	p.leave()
+	return err
+}
 
 // Cast sends a gen_server cast.
-func (p *Process) Cast(to PID, msg any) error {
-	return p.node.send(p.pid, to, CastMessage{Message: msg})
-}
-
-// CastName casts to a registered name.
-func (p *Process) CastName(to Name, msg any) error {
-	return p.node.sendName(p.pid, to, CastMessage{Message: msg})
-}
+func (p *Process) Cast(to Dest, msg any) error { return p.Send(to, CastMessage{Message: msg}) }
 
 // Call calls another process from this one; see Node.Call. While it waits, this
 // process handles nothing else. Calling itself returns ErrCallSelf.
-func (p *Process) Call(ctx context.Context, to PID, req any) (any, error) {
-	if to == p.pid {
-		return nil, ErrCallSelf
+func (p *Process) Call(ctx context.Context, to Dest, req any) (any, error) {
+	switch d := to.(type) {
+	case PID:
+		if d == p.pid {
+			return nil, ErrCallSelf
+		}
+	case Name:
+		if d.Name != "" && p.node.isLocal(d.Node) && p.Name() == d.Name {
+			return nil, ErrCallSelf
+		}
 	}
-	return p.node.call(ctx, p.pid, to, Name{}, req)
+	return p.node.call(ctx, p, p.pid, to, req)
 }
 
-// CallName calls a registered name from this process.
-func (p *Process) CallName(ctx context.Context, to Name, req any) (any, error) {
-	if to.Name != "" && p.node.isLocal(to.Node) && p.Name() == to.Name {
-		return nil, ErrCallSelf
+// Reply answers a call received as a CallRequest or kept from HandleCall. A
+// zero or malformed From is ErrMalformed; a killed process's replies are
+// dropped (ErrDead) and its callers get its exit reason instead.
+func (p *Process) Reply(from From, value any) error {
+	if !p.enter() {
+		return ErrDead
 	}
-	return p.node.call(ctx, p.pid, PID{}, to, req)
+	err := p.node.reply(p, from, value)
+	p.leave()
+	return err
 }
-
-// Reply answers a call received as a CallRequest or kept from HandleCall.
-func (p *Process) Reply(from From, value any) { p.node.reply(p, from, value) }
 
 // Register gives this process a name; see Node.Register.
-func (p *Process) Register(name string) error { return p.node.register(name, p) }
+func (p *Process) Register(name string) error {
+	if name == "" {
+		return errEmptyName
+	}
+	if !p.enter() {
+		return ErrDead
+	}
+	defer p.leave()
+	return p.node.register(name, p)
+}
 
 // TrapExit sets whether exit signals become ExitMessages instead of ending the
 // process. It returns the previous setting.
@@ -52,18 +66,50 @@ func (p *Process) TrapExit(on bool) bool { return p.trapExit.Swap(on) }
 // TrapsExit reports whether the process traps exits.
 func (p *Process) TrapsExit() bool { return p.trapExit.Load() }
 
-// Link links this process with pid: when either exits, the other receives an
-// exit signal with the reason. Linking to a process that does not exist sends
-// this process an exit signal with ErrNoProc (and returns ErrNoProc).
-func (p *Process) Link(pid PID) error {
+// Link links this process with the destination, a PID or a registered name on
+// this node or another: when either exits, the other receives an exit signal
+// with the reason. Linking to a process that does not exist sends this process
+// an exit signal with ErrNoProc (and returns that error). A name on another
+// node is resolved there; the link is made with the process that held it, or,
+// if none did, an exit signal with ErrNotRegistered comes back.
+func (p *Process) Link(to Dest) error {
+	if !p.enter() {
+		return ErrDead
+	}
+	defer p.leave()
+	n := p.node
+	var pid PID
+	switch d := to.(type) {
+	case PID:
+		pid = d
+	case Name:
+		if d.Name == "" {
+			return n.destError("link", d, ErrNotRegistered)
+		}
+		if !n.isLocal(d.Node) {
+			// The other node links its process back to us once it has
+			// resolved the name.
+			return n.destError("link", d, n.forward(Envelope{Kind: EnvLink, From: p.pid, ToName: d}))
+		}
+		target := n.whereIs(d.Name)
+		if target == nil {
+			_ = p.accept(&signal{kind: sigExit, from: n.nodePID(), reason: ErrNotRegistered})
+			return n.destError("link", d, ErrNotRegistered)
+		}
+		pid = target.pid
+	default:
+		return n.destError("link", PID{}, ErrNoProc)
+	}
 	if pid == p.pid {
 		return nil
 	}
-	p.addLink(pid)
-	if err := p.node.signal(pid, &signal{kind: sigLink, from: p.pid}); err != nil {
+	p.mu.Lock()
+	p.addLinkLocked(pid)
+	p.mu.Unlock()
+	if err := n.signal(pid, &signal{kind: sigLink, from: p.pid}); err != nil {
 		reason := lostReason(err)
-		_ = p.enqueue(&signal{kind: sigLinkExit, from: pid, reason: reason}, true)
-		return reason
+		_ = p.accept(&signal{kind: sigLinkExit, from: pid, reason: reason})
+		return n.destError("link", pid, reason)
 	}
 	return nil
 }
@@ -71,26 +117,63 @@ func (p *Process) Link(pid PID) error {
 // Unlink removes the link with pid, both ways. No exit signal from pid arrives
 // after Unlink returns, even one already on its way.
 func (p *Process) Unlink(pid PID) {
-	if !p.removeLink(pid) {
+	p.mu.Lock()
+	_, ok := p.links[pid]
+	delete(p.links, pid)
+	p.mu.Unlock()
+	if !ok || !p.enter() {
 		return
 	}
 	_ = p.node.signal(pid, &signal{kind: sigUnlink, from: p.pid})
+	p.leave()
 }
 
-// Monitor starts watching pid; when it exits this process receives a
-// DownMessage with the returned ref. A pid that does not exist yields a
-// DownMessage with ErrNoProc at once.
-func (p *Process) Monitor(pid PID) Ref {
-	ref := p.node.MakeRef()
+// Monitor starts watching the destination, a PID or a registered name on this
+// node or another (a name is resolved when the monitor is set); when the
+// process exits this process receives a DownMessage with the returned ref. A
+// process that does not exist yields a DownMessage with ErrNoProc at once (a
+// name nobody holds: ErrNotRegistered).
+func (p *Process) Monitor(to Dest) Ref {
+	n := p.node
+	ref := n.MakeRef()
+	if !p.enter() {
+		return ref
+	}
+	defer p.leave()
+	var target Dest
+	switch d := to.(type) {
+	case PID:
+		target = d
+	case Name:
+		if d.Node == "" {
+			d.Node = n.name
+		}
+		target = d
+		if n.isLocal(d.Node) {
+			// A local name is resolved now: the monitor is on its holder.
+			if holder := n.whereIs(d.Name); holder != nil {
+				to = holder.pid
+			}
+		}
+	default:
+		target = PID{}
+	}
 	p.mu.Lock()
 	if p.monOut == nil {
-		p.monOut = make(map[Ref]PID)
+		p.monOut = make(map[Ref]Dest)
 	}
-	p.monOut[ref] = pid
+	p.monOut[ref] = target
 	p.mu.Unlock()
-	p.noteRemote(pid)
-	if err := p.node.signal(pid, &signal{kind: sigMonitor, from: p.pid, ref: ref}); err != nil {
-		_ = p.enqueue(&signal{kind: sigDown, from: pid, ref: ref, reason: lostReason(err)}, true)
+	if destNode(target) != n.name {
+		p.remote.Store(true)
+	}
+	if err := n.signalDest(to, &signal{kind: sigMonitor, from: p.pid, ref: ref}); err != nil {
+		pid, _ := to.(PID)
+		reason := lostReason(err)
+		if errors.Is(err, ErrNotRegistered) {
+			reason = ErrNotRegistered
+		}
+		_ = p.accept(&signal{kind: sigDown, from: pid, ref: ref, reason: reason})
 	}
 	return ref
 }
@@ -102,14 +185,16 @@ func (p *Process) Demonitor(ref Ref) bool {
 	target, ok := p.monOut[ref]
 	delete(p.monOut, ref)
 	p.mu.Unlock()
-	if ok {
-		_ = p.node.signal(target, &signal{kind: sigDemonitor, from: p.pid, ref: ref})
+	if ok && p.enter() {
+		_ = p.node.signalDest(target, &signal{kind: sigDemonitor, from: p.pid, ref: ref})
+		p.leave()
 	}
 	return ok
 }
 
 // MonitorNode asks for a NodeDownMessage when the connection to node is lost.
-// Each call asks for one more; DemonitorNode takes one back.
+// Each call asks for one more message, as erlang:monitor_node/2 does;
+// DemonitorNode takes one back.
 func (p *Process) MonitorNode(node string) {
 	p.mu.Lock()
 	if p.nodeMons == nil {
@@ -131,12 +216,19 @@ func (p *Process) DemonitorNode(node string) {
 	p.mu.Unlock()
 }
 
-// Exit sends pid an exit signal with reason, as Erlang's exit/2: Kill ends it
-// unconditionally (its reason becomes Killed); otherwise a process trapping
-// exits receives an ExitMessage, Normal is ignored (unless pid is this
-// process), and any other reason ends it.
-func (p *Process) Exit(pid PID, reason error) error {
-	return p.node.signal(pid, &signal{kind: sigExit, from: p.pid, reason: reason})
+// Exit sends the destination an exit signal with reason, as Erlang's exit/2.
+// The signal acts when it arrives, not when the target's mailbox reaches it:
+// Kill (or a reason wrapping it) ends the target at once, untrappably, with
+// reason Killed; otherwise a process trapping exits receives an ExitMessage in
+// order with this process's earlier messages, Normal is ignored (unless the
+// target is this process), and any other reason ends the target as soon as
+// the handler it is running returns, without handling its backlog.
+func (p *Process) Exit(to Dest, reason error) error {
+	if !p.enter() {
+		return ErrDead
+	}
+	defer p.leave()
+	return p.node.destError("exit", to, p.node.signalDest(to, &signal{kind: sigExit, from: p.pid, reason: reason}))
 }
 
 func lostReason(err error) error {

@@ -3,6 +3,7 @@ package actor_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -14,9 +15,22 @@ type fakeRemote struct {
 	envs chan actor.Envelope
 }
 
+// endpoints holds each test node's end of its distribution layer.
+var endpoints sync.Map // *actor.Node -> *actor.Endpoint
+
+// endpoint returns n's distribution endpoint, attaching a fake remote layer
+// if n has none.
+func endpoint(n *actor.Node) *actor.Endpoint {
+	if v, ok := endpoints.Load(n); ok {
+		return v.(*actor.Endpoint)
+	}
+	installRemote(n)
+	return endpoint(n)
+}
+
 func installRemote(n *actor.Node) *fakeRemote {
 	r := &fakeRemote{envs: make(chan actor.Envelope, 1024)}
-	n.SetRemote(r)
+	endpoints.Store(n, n.Attach(r))
 	return r
 }
 
@@ -57,10 +71,10 @@ func TestRemoteWithoutConnection(t *testing.T) {
 		}{
 			{"Send", func() error { return n.Send(remotePID, "x") }},
 			{"Cast", func() error { return n.Cast(remotePID, "x") }},
-			{"SendName", func() error { return n.SendName(remoteName, "x") }},
+			{"SendName", func() error { return n.Send(remoteName, "x") }},
 			{"Exit", func() error { return n.Exit(remotePID, errBoom) }},
 			{"Call", func() error { _, err := n.Call(t.Context(), remotePID, "x"); return err }},
-			{"CallName", func() error { _, err := n.CallName(t.Context(), remoteName, "x"); return err }},
+			{"CallName", func() error { _, err := n.Call(t.Context(), remoteName, "x"); return err }},
 		}
 		for _, tc := range fromNode {
 			if err := tc.f(); !errors.Is(err, actor.ErrNoConnection) {
@@ -70,13 +84,13 @@ func TestRemoteWithoutConnection(t *testing.T) {
 		pr := spawnProbe(t, n, actor.WithTrapExit())
 		var ref actor.Ref
 		pr.do(t, func(p *actor.Process) error {
-			if err := p.Send(remotePID, "x"); err != actor.ErrNoConnection {
+			if err := p.Send(remotePID, "x"); !errors.Is(err, actor.ErrNoConnection) {
 				t.Errorf("Process.Send = %v, want ErrNoConnection", err)
 			}
-			if _, err := p.Call(t.Context(), remotePID, "x"); err != actor.ErrNoConnection {
+			if _, err := p.Call(t.Context(), remotePID, "x"); !errors.Is(err, actor.ErrNoConnection) {
 				t.Errorf("Process.Call = %v, want ErrNoConnection", err)
 			}
-			if err := p.Link(remotePID); err != actor.ErrNoConnection {
+			if err := p.Link(remotePID); !errors.Is(err, actor.ErrNoConnection) {
 				t.Errorf("Process.Link = %v, want ErrNoConnection", err)
 			}
 			ref = p.Monitor(remotePID)
@@ -95,19 +109,19 @@ func TestRemoteWithoutConnection(t *testing.T) {
 func TestZeroPID(t *testing.T) {
 	bubble(t, func(t *testing.T, n *actor.Node) {
 		r := installRemote(n)
-		if err := n.Send(actor.PID{}, "x"); err != actor.ErrNoProc {
+		if err := n.Send(actor.PID{}, "x"); !errors.Is(err, actor.ErrNoProc) {
 			t.Errorf("Node.Send = %v, want ErrNoProc", err)
 		}
-		if err := n.Exit(actor.PID{}, errBoom); err != actor.ErrNoProc {
+		if err := n.Exit(actor.PID{}, errBoom); !errors.Is(err, actor.ErrNoProc) {
 			t.Errorf("Node.Exit = %v, want ErrNoProc", err)
 		}
 		pr := spawnProbe(t, n, actor.WithTrapExit())
 		var ref actor.Ref
 		pr.do(t, func(p *actor.Process) error {
-			if err := p.Send(actor.PID{}, "x"); err != actor.ErrNoProc {
+			if err := p.Send(actor.PID{}, "x"); !errors.Is(err, actor.ErrNoProc) {
 				t.Errorf("Process.Send = %v, want ErrNoProc", err)
 			}
-			if err := p.Link(actor.PID{}); err != actor.ErrNoProc {
+			if err := p.Link(actor.PID{}); !errors.Is(err, actor.ErrNoProc) {
 				t.Errorf("Process.Link = %v, want ErrNoProc", err)
 			}
 			ref = p.Monitor(actor.PID{})
@@ -139,7 +153,7 @@ func TestRemoteEnvelopes(t *testing.T) {
 			return []actor.Envelope{{Kind: actor.EnvMessage, From: self, To: remotePID, Message: "m"}}
 		}},
 		{"SendName", func(p *actor.Process) (actor.Ref, error) {
-			_ = p.SendName(actor.Name{Node: "b@test", Name: "svc"}, "m")
+			_ = p.Send(actor.Name{Node: "b@test", Name: "svc"}, "m")
 			return actor.Ref{}, nil
 		}, func(self actor.PID, _ actor.Ref) []actor.Envelope {
 			return []actor.Envelope{{Kind: actor.EnvMessage, From: self, ToName: actor.Name{Node: "b@test", Name: "svc"}, Message: "m"}}
@@ -186,7 +200,7 @@ func TestRemoteEnvelopes(t *testing.T) {
 			}
 		}},
 		{"monitored by a remote process, exits", func(p *actor.Process) (actor.Ref, error) {
-			err := p.Node().Deliver(actor.Envelope{Kind: actor.EnvMonitor, From: remotePID, To: p.Self(), Ref: remoteRef})
+			err := endpoint(p.Node()).Deliver(actor.Envelope{Kind: actor.EnvMonitor, From: remotePID, To: p.Self(), Ref: remoteRef})
 			if err != nil {
 				return actor.Ref{}, err
 			}
@@ -243,7 +257,7 @@ func TestRemoteCall(t *testing.T) {
 					call.Ref.Node != n.Name() || call.Ref.Creation != n.Creation() || call.From.Node != n.Name() {
 					t.Fatalf("forwarded %+v, want an EnvCall to %v", call, remotePID)
 				}
-				err := n.Deliver(actor.Envelope{Kind: actor.EnvReply, From: remotePID, Ref: call.Ref, Message: "resp", Cleared: tc.cleared})
+				err := endpoint(n).Deliver(actor.Envelope{Kind: actor.EnvReply, From: remotePID, Ref: call.Ref, Message: "resp", Cleared: tc.cleared})
 				if err != nil {
 					t.Fatalf("Deliver reply: %v", err)
 				}
@@ -257,7 +271,7 @@ func TestRemoteCall(t *testing.T) {
 					}
 				}
 				// A second answer for the same call is dropped.
-				if err := n.Deliver(actor.Envelope{Kind: actor.EnvReply, From: remotePID, Ref: call.Ref, Message: "again"}); err != nil {
+				if err := endpoint(n).Deliver(actor.Envelope{Kind: actor.EnvReply, From: remotePID, Ref: call.Ref, Message: "again"}); err != nil {
 					t.Fatal(err)
 				}
 				synctest.Wait()
@@ -269,7 +283,7 @@ func TestRemoteCall(t *testing.T) {
 					res <- result{v, err}
 				}()
 				call = r.next(t)
-				if err := n.Deliver(actor.Envelope{Kind: actor.EnvDown, Alias: true, From: remotePID, Ref: call.Ref, Reason: errBoom}); err != nil {
+				if err := endpoint(n).Deliver(actor.Envelope{Kind: actor.EnvDown, Alias: true, From: remotePID, Ref: call.Ref, Reason: errBoom}); err != nil {
 					t.Fatal(err)
 				}
 				var ee *actor.ExitError
@@ -293,7 +307,7 @@ func TestRemoteDeliver(t *testing.T) {
 
 		deliver := func(env actor.Envelope) {
 			t.Helper()
-			if err := n.Deliver(env); err != nil {
+			if err := endpoint(n).Deliver(env); err != nil {
 				t.Fatalf("Deliver %+v: %v", env, err)
 			}
 		}
@@ -305,10 +319,10 @@ func TestRemoteDeliver(t *testing.T) {
 				t.Fatalf("got %#v, want %q", m, want)
 			}
 		}
-		if err := n.Deliver(actor.Envelope{Kind: actor.EnvMessage, To: dead.pid, Message: "x"}); err != actor.ErrNoProc {
+		if err := endpoint(n).Deliver(actor.Envelope{Kind: actor.EnvMessage, To: dead.pid, Message: "x"}); !errors.Is(err, actor.ErrNoProc) {
 			t.Fatalf("Deliver to a dead process = %v, want ErrNoProc", err)
 		}
-		if err := n.Deliver(actor.Envelope{Kind: 200, To: pr.pid}); err == nil {
+		if err := endpoint(n).Deliver(actor.Envelope{Kind: 200, To: pr.pid}); err == nil {
 			t.Fatal("Deliver of an unknown kind succeeded")
 		}
 
@@ -407,7 +421,7 @@ func TestNodeDown(t *testing.T) {
 			p.DemonitorNode("b@test")
 			return nil
 		})
-		if err := n.Deliver(actor.Envelope{Kind: actor.EnvMonitor, From: remotePID, To: monitoredByRemote.pid, Ref: remoteRef}); err != nil {
+		if err := endpoint(n).Deliver(actor.Envelope{Kind: actor.EnvMonitor, From: remotePID, To: monitoredByRemote.pid, Ref: remoteRef}); err != nil {
 			t.Fatal(err)
 		}
 		// Pending calls: one to the lost node, one to another.
@@ -420,20 +434,20 @@ func TestNodeDown(t *testing.T) {
 			<-r.envs // the links, monitors and calls just made
 		}
 
-		n.NodeDown("b@test")
+		endpoint(n).NodeDown("b@test", nil)
 
 		wantDown := actor.DownMessage{Ref: refB, PID: remotePID, Reason: actor.ErrNoConnection}
 		wantExit := actor.ExitMessage{From: remotePID, Reason: actor.ErrNoConnection}
 		if a, b := trapper.recv(t), trapper.recv(t); !(a == wantDown && b == wantExit || a == wantExit && b == wantDown) {
 			t.Errorf("trapping process with a link and a monitor to the lost node got %#v and %#v, want %#v and %#v", a, b, wantDown, wantExit)
 		}
-		if reason := wPlain.down(t); reason != actor.ErrNoConnection {
+		if reason := wPlain.down(t); !errors.Is(reason, actor.ErrNoConnection) {
 			t.Errorf("non-trapping linked process exited with %v, want noconnection", reason)
 		}
 		if m := recvAs[actor.NodeDownMessage](t, nodeWatcher); m != (actor.NodeDownMessage{Node: "b@test"}) {
 			t.Errorf("node monitor got %+v", m)
 		}
-		if err := <-lost; err != actor.ErrNoConnection {
+		if err := <-lost; !errors.Is(err, actor.ErrNoConnection) {
 			t.Errorf("pending call to the lost node = %v, want ErrNoConnection", err)
 		}
 		synctest.Wait()

@@ -35,7 +35,9 @@ func WithMailboxBound(bound int) SpawnOption {
 }
 
 // Spawn starts a process running b, from outside any process. If b implements
-// Initializer, Init runs before Spawn returns and its error is Spawn's error.
+// Initializer, Init runs before Spawn returns and its error is Spawn's error;
+// a process killed (or sent a lethal exit signal) while its Init runs is not
+// started either, and Spawn returns that exit reason, like proc_lib.
 func (n *Node) Spawn(b Behavior, opts ...SpawnOption) (PID, error) {
 	pid, _, err := n.spawn(nil, b, false, opts)
 	return pid, err
@@ -65,6 +67,9 @@ func (n *Node) spawn(parent *Process, b Behavior, monitor bool, opts []SpawnOpti
 	if cfg.link && parent == nil {
 		return PID{}, Ref{}, ErrNoParent
 	}
+	if parent != nil && parent.dead() {
+		return PID{}, Ref{}, ErrDead
+	}
 	p := &Process{
 		node:     n,
 		pid:      PID{Node: n.name, Creation: n.creation, ID: n.nextID.Add(1)},
@@ -79,7 +84,7 @@ func (n *Node) spawn(parent *Process, b Behavior, monitor bool, opts []SpawnOpti
 	p.trapExit.Store(cfg.trapExit)
 
 	n.spawnMu.RLock()
-	if n.stopping {
+	if n.stopping.Load() {
 		n.spawnMu.RUnlock()
 		return PID{}, Ref{}, ErrNodeStopped
 	}
@@ -89,47 +94,83 @@ func (n *Node) spawn(parent *Process, b Behavior, monitor bool, opts []SpawnOpti
 
 	if cfg.name != "" {
 		if err := n.register(cfg.name, p); err != nil {
-			p.exitReason = err
-			p.finish(nil)
+			p.reap(err)
 			return PID{}, Ref{}, err
 		}
 	}
 	if init, ok := b.(Initializer); ok {
 		if err := runInit(init, p); err != nil {
-			p.exitReason = err
+			reason := err
 			if errors.Is(err, Ignore) {
-				p.exitReason = Normal
+				reason = Normal
 			}
-			p.finish(nil)
+			if p.doomed.Load() {
+				p.exit() // the signal that arrived during Init decides
+			} else {
+				p.reap(reason)
+			}
 			return PID{}, Ref{}, err
 		}
 	}
-	var ref Ref
-	if cfg.link {
-		p.addLink(parent.pid)
-		parent.addLink(p.pid)
-	}
-	if monitor {
-		ref = n.MakeRef()
+	if p.doomed.Load() {
+		// Killed, or sent a lethal exit, while Init ran.
+		p.exit()
 		p.mu.Lock()
-		p.monIn = map[Ref]watcher{ref: {pid: parent.pid}}
+		reason := p.reason
 		p.mu.Unlock()
-		parent.mu.Lock()
-		if parent.monOut == nil {
-			parent.monOut = make(map[Ref]PID)
+		return PID{}, Ref{}, reason
+	}
+	var ref Ref
+	if parent != nil && (cfg.link || monitor) {
+		if !parent.enter() {
+			// The parent was killed while the child started: nothing it
+			// does from then on is seen, this child included.
+			p.kill(Killed)
+			return PID{}, Ref{}, ErrDead
 		}
-		parent.monOut[ref] = p.pid
-		parent.mu.Unlock()
+		if cfg.link {
+			parent.mu.Lock()
+			parent.addLinkLocked(p.pid)
+			parent.mu.Unlock()
+			if p.accept(&signal{kind: sigLink, from: parent.pid}) != nil {
+				_ = parent.accept(&signal{kind: sigLinkExit, from: p.pid, reason: p.finalReason()})
+			}
+		}
+		if monitor {
+			ref = n.MakeRef()
+			parent.mu.Lock()
+			if parent.monOut == nil {
+				parent.monOut = make(map[Ref]Dest)
+			}
+			parent.monOut[ref] = p.pid
+			parent.mu.Unlock()
+			if p.accept(&signal{kind: sigMonitor, from: parent.pid, ref: ref}) != nil {
+				_ = parent.accept(&signal{kind: sigDown, from: p.pid, ref: ref, reason: p.finalReason()})
+			}
+		}
+		parent.leave()
 	}
 	// Start handling whatever arrived during Init.
 	p.mu.Lock()
-	start := len(p.queue) > 0
-	p.running = start
+	start := !p.closed && (len(p.queue) > 0 || p.doomed.Load())
+	if !p.closed {
+		p.running = start
+	}
 	p.mu.Unlock()
 	if start {
 		go p.run()
 	}
 	return p.pid, ref, nil
+}
+
+// finalReason is the reason of a reaped process (noproc before that).
+func (p *Process) finalReason() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reason == nil {
+		return ErrNoProc
+	}
+	return p.reason
 }
 
 func runInit(init Initializer, p *Process) (err error) {

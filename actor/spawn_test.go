@@ -113,7 +113,7 @@ func TestInitFailure(t *testing.T) {
 
 func TestWithLink(t *testing.T) {
 	bubble(t, func(t *testing.T, n *actor.Node) {
-		if _, err := n.Spawn(&probe{}, actor.WithLink()); err != actor.ErrNoParent {
+		if _, err := n.Spawn(&probe{}, actor.WithLink()); !errors.Is(err, actor.ErrNoParent) {
 			t.Fatalf("Node.Spawn WithLink = %v, want ErrNoParent", err)
 		}
 		parent := spawnProbe(t, n, actor.WithTrapExit())

@@ -14,16 +14,27 @@ type timer struct {
 	done  atomic.Bool
 }
 
-// SendAfter sends msg to the process to after d, from outside any process. A
-// timer whose destination is a local process is cancelled when that process
-// exits.
-func (n *Node) SendAfter(d time.Duration, to PID, msg any) TimerRef {
+// SendAfter sends msg to the destination after d, from outside any process. A
+// timer whose destination is a local PID is cancelled when that process exits;
+// a name is looked up when the timer fires, as erlang:send_after/3 does.
+func (n *Node) SendAfter(d time.Duration, to Dest, msg any) TimerRef {
 	return n.sendAfter(PID{}, d, to, msg)
 }
 
-// SendAfter sends msg to to after d, with this process as the sender.
-func (p *Process) SendAfter(d time.Duration, to PID, msg any) TimerRef {
+// SendAfter sends msg to the destination after d, with this process as the
+// sender. A killed process starts no timers.
+func (p *Process) SendAfter(d time.Duration, to Dest, msg any) TimerRef {
+	if !p.enter() {
+		return TimerRef{t: deadTimer()}
+	}
+	defer p.leave()
 	return p.node.sendAfter(p.pid, d, to, msg)
+}
+
+func deadTimer() *timer {
+	t := &timer{}
+	t.done.Store(true)
+	return t
 }
 
 // CancelTimer stops a timer. It reports whether the timer was still pending,
@@ -47,9 +58,14 @@ func cancelTimer(ref TimerRef) bool {
 	return true
 }
 
-func (n *Node) sendAfter(from PID, d time.Duration, to PID, msg any) TimerRef {
-	t := &timer{owner: n.lookup(to)}
-	if t.owner == nil && to.Node == n.name {
+func (n *Node) sendAfter(from PID, d time.Duration, to Dest, msg any) TimerRef {
+	t := &timer{}
+	pid, isPID := to.(PID)
+	if isPID {
+		t.owner = n.lookup(pid)
+	}
+	to = copyDest(to)
+	if t.owner == nil && isPID && pid.Node == n.name {
 		// The local destination is already gone: the timer is born cancelled,
 		// as it would have been had it existed when the process exited.
 		t.done.Store(true)

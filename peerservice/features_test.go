@@ -60,13 +60,13 @@ func TestPartitionInjectResolve(t *testing.T) {
 			t.Errorf("cast across the partition: %v", err)
 		}
 		// Plain actor sends and calls are application traffic too.
-		if err := nodes[1].SendName(actorName("n0", "inbox"), "plain"); !errors.Is(err, peerservice.ErrPartitioned) {
+		if err := nodes[1].Send(actorName("n0", "inbox"), "plain"); !errors.Is(err, peerservice.ErrPartitioned) {
 			t.Errorf("plain send across the partition: %v", err)
 		}
-		if _, err := nodes[2].CallName(t.Context(), actorName("n0", "inbox"), "call"); !errors.Is(err, peerservice.ErrPartitioned) {
+		if _, err := nodes[2].Call(t.Context(), actorName("n0", "inbox"), "call"); !errors.Is(err, peerservice.ErrPartitioned) {
 			t.Errorf("call across the partition: %v", err)
 		}
-		if err := nodes[1].SendName(actorName("n2", "inbox"), "plain"); err != nil {
+		if err := nodes[1].Send(actorName("n2", "inbox"), "plain"); err != nil {
 			t.Errorf("plain send on the same side: %v", err)
 		}
 		for _, n := range nodes {

@@ -212,7 +212,7 @@ func (m *manager) apply(p *actor.Process, eff effects) {
 		if o.ifConnected && !s.r.IsConnected(o.to) {
 			continue
 		}
-		err := s.r.SendName(s.ctx, p.Self(), actor.Name{Node: o.to, Name: ManagerName}, o.msg, remote.SendOptions{})
+		err := s.r.Send(s.ctx, p.Self(), actor.Name{Node: o.to, Name: ManagerName}, o.msg, remote.SendOptions{})
 		if err != nil {
 			s.log.Debug("send to peer manager failed", "peer", o.to, "err", err.Error())
 		}
@@ -220,7 +220,7 @@ func (m *manager) apply(p *actor.Process, eff effects) {
 	for _, f := range eff.deliver {
 		var err error
 		if f.To.IsZero() {
-			err = s.node.SendName(actor.Name{Name: f.ToName.Name}, f.Msg)
+			err = s.node.Send(actor.Name{Name: f.ToName.Name}, f.Msg)
 		} else {
 			err = s.node.Send(f.To, f.Msg)
 		}
@@ -307,7 +307,7 @@ func (s *Service) startJoin(spec remote.NodeSpec) {
 			got, err := s.connectReferred(attempt, spec)
 			cancel()
 			if err == nil {
-				_ = s.node.SendName(actor.Name{Name: ManagerName}, joinResult{spec: got})
+				_ = s.node.Send(actor.Name{Name: ManagerName}, joinResult{spec: got})
 				return
 			}
 			s.log.Debug("join attempt failed", "peer", spec.Name, "err", err.Error())

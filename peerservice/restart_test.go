@@ -80,7 +80,7 @@ func TestFullMeshFailureDetection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = nodes[0].SendName(actor.Name{Name: "linker"}, "link")
+		_ = nodes[0].Send(actor.Name{Name: "linker"}, "link")
 		synctest.Wait()
 		net.Isolate("n3")
 		start := time.Now()

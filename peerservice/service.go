@@ -236,7 +236,7 @@ func (s *Service) call(ctx context.Context, req any) (any, error) {
 	if s.ctx.Err() != nil {
 		return nil, ErrStopped
 	}
-	return s.node.CallName(ctx, actor.Name{Name: ManagerName}, req)
+	return s.node.Call(ctx, actor.Name{Name: ManagerName}, req)
 }
 
 func (s *Service) callErr(ctx context.Context, req any) error {
@@ -331,7 +331,7 @@ func (s *Service) ForwardMessage(ctx context.Context, to Target, msg any, opts F
 		if !to.PID.IsZero() {
 			return s.node.Send(to.PID, msg)
 		}
-		return s.node.SendName(to.Name, msg)
+		return s.node.Send(to.Name, msg)
 	}
 	if err := s.check(dest, opts.NoRelay); err != nil {
 		return err
@@ -343,7 +343,7 @@ func (s *Service) ForwardMessage(ctx context.Context, to Target, msg any, opts F
 	if !to.PID.IsZero() {
 		return s.r.Send(ctx, opts.From, to.PID, msg, so)
 	}
-	return s.r.SendName(ctx, opts.From, to.Name, msg, so)
+	return s.r.Send(ctx, opts.From, to.Name, msg, so)
 }
 
 // CastMessage implements Manager.
@@ -353,7 +353,7 @@ func (s *Service) CastMessage(ctx context.Context, to actor.Name, msg any) error
 			return err
 		}
 	}
-	return s.r.SendName(ctx, actor.PID{}, to, actor.CastMessage{Message: msg}, remote.SendOptions{})
+	return s.r.Send(ctx, actor.PID{}, to, actor.CastMessage{Message: msg}, remote.SendOptions{})
 }
 
 // SendMessage implements Manager.
@@ -363,7 +363,7 @@ func (s *Service) SendMessage(ctx context.Context, node string, msg any) error {
 			return err
 		}
 	}
-	return s.r.SendName(ctx, actor.PID{}, actor.Name{Node: node, Name: ManagerName}, userMsg{From: s.node.Name(), Msg: msg}.list(), remote.SendOptions{})
+	return s.r.Send(ctx, actor.PID{}, actor.Name{Node: node, Name: ManagerName}, userMsg{From: s.node.Name(), Msg: msg}.list(), remote.SendOptions{})
 }
 
 // OnUp implements Manager.

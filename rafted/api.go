@@ -18,7 +18,7 @@ type Member struct {
 }
 
 // Server names the member for the client functions.
-func (m *Member) Server() Server { return Server{PID: m.PID} }
+func (m *Member) Server() Server { return m.PID }
 
 // Start starts a member on node (RaftedValue.start_link). With opts.Create
 // it makes a new group and is its leader when Start returns. With opts.Join
@@ -139,7 +139,7 @@ func join(ctx context.Context, caller Caller, servers []Server, req joinReq, ret
 				if !ok {
 					break
 				}
-				target = Server{PID: leader}
+				target = leader
 			}
 		}
 		select {

@@ -166,7 +166,7 @@ func (m *member) flush(p *actor.Process) error {
 			pm := peerMsg{From: c.self, Msg: o.msg}
 			var err error
 			if o.to.Name.Name != "" {
-				err = p.SendName(o.to.Name, pm)
+				err = p.Send(o.to.Name, pm)
 			} else {
 				err = p.Send(o.to.PID, pm)
 			}

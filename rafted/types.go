@@ -41,46 +41,26 @@ type LeaderHook interface {
 	OnRestoredFromFiles(data Data)
 }
 
-// Server names a member for the client functions: a PID, or a registered
-// name (on a node, or on the caller's node when Node is empty).
-type Server struct {
-	PID  actor.PID
-	Name actor.Name
-}
+// Server names a member for the client functions: an actor.Dest, that is
+// its PID or a registered name (on a node, or on the caller's node when the
+// Name's Node is empty).
+type Server = actor.Dest
 
 // ByPID names a member by PID.
-func ByPID(pid actor.PID) Server { return Server{PID: pid} }
+func ByPID(pid actor.PID) Server { return pid }
 
 // ByName names a member by its registered name on node.
-func ByName(node, name string) Server { return Server{Name: actor.Name{Node: node, Name: name}} }
-
-func (s Server) String() string {
-	if !s.PID.IsZero() {
-		return s.PID.String()
-	}
-	return s.Name.String()
-}
+func ByName(node, name string) Server { return actor.Name{Node: node, Name: name} }
 
 // Caller makes calls: an *actor.Node from outside any process, or the
 // calling *actor.Process.
-type Caller interface {
-	Call(ctx context.Context, to actor.PID, req any) (any, error)
-	CallName(ctx context.Context, to actor.Name, req any) (any, error)
-}
-
-var (
-	_ Caller = (*actor.Node)(nil)
-	_ Caller = (*actor.Process)(nil)
-)
+type Caller = actor.Caller
 
 func call(ctx context.Context, c Caller, s Server, req any) (any, error) {
-	if !s.PID.IsZero() {
-		return c.Call(ctx, s.PID, req)
+	if s == nil {
+		return nil, errors.New("rafted: no Server")
 	}
-	if s.Name.Name == "" {
-		return nil, errors.New("rafted: empty Server")
-	}
-	return c.CallName(ctx, s.Name, req)
+	return c.Call(ctx, s, req)
 }
 
 // Status is what a member knows of its group (RaftedValue.status).

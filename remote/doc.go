@@ -14,7 +14,7 @@
 //	node, _ := actor.NewNode(actor.Config{Name: "a"})
 //	r, _ := remote.Start(node, remote.Config{Cookie: "secret", Listen: []string{"127.0.0.1:7001"}})
 //	_ = r.Connect(ctx, remote.NodeSpec{Name: "b", Addrs: []string{"127.0.0.1:7002"}})
-//	reply, err := node.CallName(ctx, actor.Name{Node: "b", Name: "kv"}, "get")
+//	reply, err := node.Call(ctx, actor.Name{Node: "b", Name: "kv"}, "get")
 //
 // After Start, PIDs of other nodes work with every actor API. A node dials a
 // peer the first time something is addressed to it, if it knows the peer's

@@ -82,11 +82,11 @@ func TestSeparateOSProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	echoName := actor.Name{Node: "child", Name: "echo"}
-	reply, err := parent.CallName(ctxT(t), echoName, "across processes")
+	reply, err := parent.Call(ctxT(t), echoName, "across processes")
 	if err != nil || reply != "across processes" {
 		t.Fatalf("call: %v, %v", reply, err)
 	}
-	got, err := parent.CallName(ctxT(t), echoName, "self")
+	got, err := parent.Call(ctxT(t), echoName, "self")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestSeparateOSProcess(t *testing.T) {
 	// A call that the child will never answer: it dies first.
 	callErr := make(chan error, 1)
 	go func() {
-		_, err := parent.CallName(context.Background(), actor.Name{Node: "child", Name: "wait"}, "wait")
+		_, err := parent.Call(context.Background(), actor.Name{Node: "child", Name: "wait"}, "wait")
 		callErr <- err
 	}()
 	if _, err := parent.Call(ctxT(t), server, "sync"); err != nil {

@@ -17,9 +17,10 @@ import (
 
 // Remote is a node's distribution layer: it listens, dials, authenticates
 // peers, and carries envelopes between the local node and others. It
-// implements actor.Remote; Start installs it on the node.
+// implements actor.Distribution; Start attaches it to the node.
 type Remote struct {
 	node   *actor.Node
+	ep     *actor.Endpoint
 	cfg    Config
 	log    *slog.Logger
 	policy Policy
@@ -55,7 +56,7 @@ type peer struct {
 	extra      []*conn // inbound connections whose slot was already taken
 }
 
-var _ actor.Remote = (*Remote)(nil)
+var _ actor.Distribution = (*Remote)(nil)
 
 // Start brings up the distribution layer for node and installs it, so that
 // sends, calls, links and monitors to PIDs of other nodes go through it.
@@ -97,13 +98,14 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 	if len(cfg.Advertise) > 0 {
 		r.addrs = slices.Clone(cfg.Advertise)
 	}
+	// Attached before any connection can deliver to it.
+	r.ep = node.Attach(r)
 	for _, l := range r.listeners {
 		r.wg.Add(1)
 		go r.acceptLoop(l)
 	}
 	r.wg.Add(1)
 	go r.eventLoop()
-	node.SetRemote(r)
 	return r, nil
 }
 
@@ -132,7 +134,7 @@ func (r *Remote) Stop() {
 		conns = append(conns, p.all()...)
 	}
 	r.mu.Unlock()
-	r.node.SetRemote(nil)
+	r.ep.Detach()
 	r.closeListeners()
 	for _, c := range conns {
 		c.fail(ErrStopped)
@@ -278,24 +280,24 @@ type SendOptions struct {
 	Block bool
 }
 
-// Send delivers msg from the process from (zero for none) to a process on
-// another node with options. For the local node it is the node's Send.
-func (r *Remote) Send(ctx context.Context, from, to actor.PID, msg any, opts SendOptions) error {
-	if to.Node == r.node.Name() {
+// Send delivers msg from the process from (zero for none) to a process (a PID
+// or a name) on another node with options. For the local node it is the
+// node's Send.
+func (r *Remote) Send(ctx context.Context, from actor.PID, to actor.Dest, msg any, opts SendOptions) error {
+	env := actor.Envelope{Kind: actor.EnvMessage, From: from, Message: msg}
+	switch to := to.(type) {
+	case actor.PID:
+		env.To = to
+	case actor.Name:
+		env.ToName = to
+	}
+	if node := env.DestNode(); node == "" || node == r.node.Name() {
 		return r.node.Send(to, msg)
 	}
-	return r.forward(ctx, actor.Envelope{Kind: actor.EnvMessage, From: from, To: to, Message: msg}, opts)
+	return r.forward(ctx, env, opts)
 }
 
-// SendName delivers msg to a registered name on a node with options.
-func (r *Remote) SendName(ctx context.Context, from actor.PID, to actor.Name, msg any, opts SendOptions) error {
-	if to.Node == "" || to.Node == r.node.Name() {
-		return r.node.SendName(to, msg)
-	}
-	return r.forward(ctx, actor.Envelope{Kind: actor.EnvMessage, From: from, ToName: to, Message: msg}, opts)
-}
-
-// Forward implements actor.Remote: the node hands it everything addressed to
+// Forward implements actor.Distribution: the node hands it everything addressed to
 // other nodes.
 func (r *Remote) Forward(env actor.Envelope) error {
 	ctx := r.ctx
@@ -308,20 +310,13 @@ func (r *Remote) Forward(env actor.Envelope) error {
 	return r.forward(ctx, env, SendOptions{Block: block})
 }
 
-func destination(env actor.Envelope) string {
-	switch {
-	case env.Kind == actor.EnvReply || (env.Kind == actor.EnvDown && env.Alias):
-		return env.Ref.Node
-	case env.To.IsZero():
-		return env.ToName.Node
-	}
-	return env.To.Node
-}
-
 func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptions) error {
-	dest := destination(env)
-	if dest == "" || dest == r.node.Name() {
-		return r.node.Deliver(env)
+	dest := env.DestNode()
+	if dest == "" {
+		return fmt.Errorf("remote: envelope for no node: %w", actor.ErrMalformed)
+	}
+	if dest == r.node.Name() {
+		return r.ep.Deliver(env)
 	}
 	if r.filter != nil && (env.Kind == actor.EnvMessage || env.Kind == actor.EnvCall) {
 		if err := r.filter.Admit(env, dest); err != nil {
@@ -604,7 +599,7 @@ func (r *Remote) takePeerLocked(p *peer) *downPeer {
 	r.downs[p.name]++
 	d := &downPeer{p: p, conns: p.all(), wasUp: p.up}
 	p.up = false
-	r.node.NodeDown(p.name)
+	r.ep.NodeDown(p.name, nil)
 	return d
 }
 
@@ -633,7 +628,7 @@ func (r *Remote) peerDown(p *peer, reason error) {
 // inbound handles an envelope that arrived: delivered here, or relayed on when
 // this node is a relay for it.
 func (r *Remote) inbound(env actor.Envelope) {
-	dest := destination(env)
+	dest := env.DestNode()
 	if dest != "" && dest != r.node.Name() {
 		// A relay waits for room rather than drop: the wait stops this
 		// reader, which holds back the sender through its connection.
@@ -643,8 +638,8 @@ func (r *Remote) inbound(env actor.Envelope) {
 		}
 		return
 	}
-	if err := r.node.Deliver(env); err != nil && !errors.Is(err, actor.ErrNoProc) {
-		r.log.Debug("deliver failed", "err", err.Error())
+	if err := r.ep.Deliver(env); err != nil && !errors.Is(err, actor.ErrNoProc) {
+		r.log.Warn("deliver failed", "err", err.Error())
 	}
 }
 
@@ -663,7 +658,7 @@ func (r *Remote) undecodable(env actor.Envelope, body *wire.BodyError) {
 	if env.Kind == actor.EnvCall {
 		reply := actor.Envelope{Kind: actor.EnvReply, Ref: env.Ref, Message: body}
 		if env.Ref.Node == r.node.Name() {
-			_ = r.node.Deliver(reply)
+			_ = r.ep.Deliver(reply)
 			return
 		}
 		_ = r.forward(r.ctx, reply, SendOptions{})

@@ -49,7 +49,7 @@ func TestSendCallCast(t *testing.T) {
 		if err != nil || reply != "hello" {
 			t.Fatalf("call by pid = %v, %v", reply, err)
 		}
-		reply, err = a.CallName(ctx, actor.Name{Node: "b", Name: "echo"}, int64(42))
+		reply, err = a.Call(ctx, actor.Name{Node: "b", Name: "echo"}, int64(42))
 		if err != nil || reply != int64(42) {
 			t.Fatalf("call by name = %v, %v", reply, err)
 		}
@@ -61,7 +61,7 @@ func TestSendCallCast(t *testing.T) {
 		if err := a.Cast(server, "cast-1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.SendName(actor.Name{Node: "b", Name: "echo"}, "info-1"); err != nil {
+		if err := a.Send(actor.Name{Node: "b", Name: "echo"}, "info-1"); err != nil {
 			t.Fatal(err)
 		}
 		if m := <-got; m != "cast-1" {
@@ -71,7 +71,7 @@ func TestSendCallCast(t *testing.T) {
 			t.Fatalf("info arrived as %v", m)
 		}
 		// A name nobody holds on the other node is noproc for a call.
-		_, err = a.CallName(ctx, actor.Name{Node: "b", Name: "nobody"}, "x")
+		_, err = a.Call(ctx, actor.Name{Node: "b", Name: "nobody"}, "x")
 		if !errors.Is(err, actor.ErrNoProc) {
 			t.Fatalf("call to unknown remote name: %v", err)
 		}

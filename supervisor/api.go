@@ -42,19 +42,6 @@ func StartLink(p *actor.Process, spec Spec, opts ...actor.SpawnOption) (actor.PI
 	return p.Spawn(actor.Server(s), opts...)
 }
 
-// Caller is what the API calls a supervisor through: an *actor.Node from
-// outside any process, or an *actor.Process from within its own callbacks.
-// A child must not call its own supervisor from its Init (the supervisor is
-// busy starting it).
-type Caller interface {
-	Call(ctx context.Context, to actor.PID, req any) (any, error)
-}
-
-var (
-	_ Caller = (*actor.Node)(nil)
-	_ Caller = (*actor.Process)(nil)
-)
-
 // ChildInfo describes a child, as OTP's which_children does.
 type ChildInfo struct {
 	// ID is the child's ID; empty for the children of a SimpleOneForOne
@@ -104,8 +91,8 @@ type (
 // *AlreadyStartedError (matches ErrAlreadyStarted), ErrInvalidSpec,
 // *StartError if the start failed (the spec is not kept),
 // ErrSimpleOneForOne, or the error of the call itself (actor.ErrNoProc, ...).
-func StartChild(ctx context.Context, c Caller, sup actor.PID, spec ChildSpec) (actor.PID, error) {
-	return callPID(ctx, c, sup, startChildReq{spec: spec})
+func StartChild(ctx context.Context, c actor.Caller, sup actor.Dest, spec ChildSpec) (actor.PID, error) {
+	return callPID(unbounded(ctx), c, sup, startChildReq{spec: spec})
 }
 
 // StartChildArgs starts a child of the SimpleOneForOne supervisor sup from
@@ -113,10 +100,10 @@ func StartChild(ctx context.Context, c Caller, sup actor.PID, spec ChildSpec) (a
 // with extra arguments). The child keeps args and gets them again on every
 // restart. It returns a zero PID if the start returned actor.Ignore (no child
 // is kept). Errors: *StartError, ErrNotSimpleOneForOne, or the call's.
-func StartChildArgs(ctx context.Context, c Caller, sup actor.PID, args ...any) (actor.PID, error) {
+func StartChildArgs(ctx context.Context, c actor.Caller, sup actor.Dest, args ...any) (actor.PID, error) {
 	// The supervisor keeps the arguments: copy them, so that a caller reusing
 	// its slice does not change them under it.
-	return callPID(ctx, c, sup, startChildArgsReq{args: slices.Clone(args)})
+	return callPID(unbounded(ctx), c, sup, startChildArgsReq{args: slices.Clone(args)})
 }
 
 // TerminateChild stops the child id of sup as its Shutdown says. A temporary
@@ -124,38 +111,38 @@ func StartChildArgs(ctx context.Context, c Caller, sup actor.PID, args ...any) (
 // RestartChild or removed with DeleteChild. A pending restart of the child is
 // cancelled. Errors: ErrNotFound, ErrSimpleOneForOne (use TerminateChildPID),
 // or the call's.
-func TerminateChild(ctx context.Context, c Caller, sup actor.PID, id string) error {
-	return callErr(ctx, c, sup, terminateChildReq{id: id})
+func TerminateChild(ctx context.Context, c actor.Caller, sup actor.Dest, id string) error {
+	return callErr(unbounded(ctx), c, sup, terminateChildReq{id: id})
 }
 
 // TerminateChildPID stops the child of sup whose process is pid and forgets
 // it if it is a child of a SimpleOneForOne supervisor (or a temporary one).
 // As in OTP, a pid that is no longer alive counts as terminated for a
 // SimpleOneForOne supervisor. Errors: ErrNotFound, or the call's.
-func TerminateChildPID(ctx context.Context, c Caller, sup actor.PID, pid actor.PID) error {
-	return callErr(ctx, c, sup, terminateChildPIDReq{pid: pid})
+func TerminateChildPID(ctx context.Context, c actor.Caller, sup actor.Dest, pid actor.PID) error {
+	return callErr(unbounded(ctx), c, sup, terminateChildPIDReq{pid: pid})
 }
 
 // RestartChild starts the child id of sup again, which must have been
 // terminated (OTP's restart_child). It returns the new PID, or a zero PID if
 // the start returned actor.Ignore. Errors: ErrRunning, ErrRestarting,
 // ErrNotFound, ErrSimpleOneForOne, *StartError, or the call's.
-func RestartChild(ctx context.Context, c Caller, sup actor.PID, id string) (actor.PID, error) {
-	return callPID(ctx, c, sup, restartChildReq{id: id})
+func RestartChild(ctx context.Context, c actor.Caller, sup actor.Dest, id string) (actor.PID, error) {
+	return callPID(unbounded(ctx), c, sup, restartChildReq{id: id})
 }
 
 // DeleteChild removes the spec of the child id of sup, which must not be
 // running. Errors: ErrRunning, ErrRestarting, ErrNotFound,
 // ErrSimpleOneForOne, or the call's.
-func DeleteChild(ctx context.Context, c Caller, sup actor.PID, id string) error {
-	return callErr(ctx, c, sup, deleteChildReq{id: id})
+func DeleteChild(ctx context.Context, c actor.Caller, sup actor.Dest, id string) error {
+	return callErr(unbounded(ctx), c, sup, deleteChildReq{id: id})
 }
 
 // GetChildSpec returns the spec of the child id of sup, with its defaults
 // filled in (for a SimpleOneForOne supervisor, id names the template).
 // Errors: ErrNotFound, or the call's.
-func GetChildSpec(ctx context.Context, c Caller, sup actor.PID, id string) (ChildSpec, error) {
-	v, err := c.Call(ctx, sup, getChildSpecReq{id: id})
+func GetChildSpec(ctx context.Context, c actor.Caller, sup actor.Dest, id string) (ChildSpec, error) {
+	v, err := c.Call(unbounded(ctx), sup, getChildSpecReq{id: id})
 	if err != nil {
 		return ChildSpec{}, err
 	}
@@ -168,8 +155,8 @@ func GetChildSpec(ctx context.Context, c Caller, sup actor.PID, id string) (Chil
 
 // WhichChildren lists the children of sup: static children in start order,
 // dynamic ones in the order they were started.
-func WhichChildren(ctx context.Context, c Caller, sup actor.PID) ([]ChildInfo, error) {
-	v, err := c.Call(ctx, sup, whichChildrenReq{})
+func WhichChildren(ctx context.Context, c actor.Caller, sup actor.Dest) ([]ChildInfo, error) {
+	v, err := c.Call(unbounded(ctx), sup, whichChildrenReq{})
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +168,8 @@ func WhichChildren(ctx context.Context, c Caller, sup actor.PID) ([]ChildInfo, e
 }
 
 // CountChildren counts the children of sup.
-func CountChildren(ctx context.Context, c Caller, sup actor.PID) (Counts, error) {
-	v, err := c.Call(ctx, sup, countChildrenReq{})
+func CountChildren(ctx context.Context, c actor.Caller, sup actor.Dest) (Counts, error) {
+	v, err := c.Call(unbounded(ctx), sup, countChildrenReq{})
 	if err != nil {
 		return Counts{}, err
 	}
@@ -199,8 +186,8 @@ func CountChildren(ctx context.Context, c Caller, sup actor.PID) (Counts, error)
 // error first. It returns actor.ErrNoProc if sup does not exist, and an
 // *actor.ExitError if sup exited with another reason meanwhile. A child must
 // not stop its own supervisor this way: the supervisor would wait for it.
-func Stop(ctx context.Context, c Caller, sup actor.PID) error {
-	_, err := c.Call(ctx, sup, stopReq{})
+func Stop(ctx context.Context, c actor.Caller, sup actor.Dest) error {
+	_, err := c.Call(unbounded(ctx), sup, stopReq{})
 	var exit *actor.ExitError
 	if errors.As(err, &exit) && exit.PID == sup && errors.Is(exit.Reason, actor.Normal) {
 		return nil
@@ -208,8 +195,8 @@ func Stop(ctx context.Context, c Caller, sup actor.PID) error {
 	return err
 }
 
-func callPID(ctx context.Context, c Caller, sup actor.PID, req any) (actor.PID, error) {
-	v, err := c.Call(ctx, sup, req)
+func callPID(ctx context.Context, c actor.Caller, sup actor.Dest, req any) (actor.PID, error) {
+	v, err := c.Call(unbounded(ctx), sup, req)
 	if err != nil {
 		return actor.PID{}, err
 	}
@@ -220,7 +207,17 @@ func callPID(ctx context.Context, c Caller, sup actor.PID, req any) (actor.PID, 
 	return pid, nil
 }
 
-func callErr(ctx context.Context, c Caller, sup actor.PID, req any) error {
-	_, err := c.Call(ctx, sup, req)
+func callErr(ctx context.Context, c actor.Caller, sup actor.Dest, req any) error {
+	_, err := c.Call(unbounded(ctx), sup, req)
 	return err
+}
+
+// unbounded lifts the node's default call timeout from a ctx without a
+// deadline: supervisor calls wait as long as a shutdown takes, as OTP's
+// infinity does.
+func unbounded(ctx context.Context) context.Context {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx
+	}
+	return actor.WithoutCallTimeout(ctx)
 }

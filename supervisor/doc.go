@@ -26,7 +26,7 @@
 //
 // StartChild, StartChildArgs, TerminateChild, TerminateChildPID,
 // RestartChild, DeleteChild, GetChildSpec, WhichChildren, CountChildren and
-// Stop are calls to the supervisor process. They take a Caller: the
+// Stop are calls to the supervisor process. They take an actor.Caller: the
 // *actor.Node from outside any process, or the calling *actor.Process.
 // examples/supervision runs a small tree through crashes and a shutdown.
 //

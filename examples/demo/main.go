@@ -99,14 +99,14 @@ func run() error {
 	}
 
 	for _, name := range []string{"left", "left", "right"} {
-		n, err := node.CallName(ctx, actor.Name{Name: name}, "incr")
+		n, err := node.Call(ctx, actor.Name{Name: name}, "incr")
 		if err != nil {
 			return err
 		}
 		fmt.Printf("call %s incr -> %v\n", name, n)
 	}
 
-	_, err = node.CallName(ctx, actor.Name{Name: "left"}, "crash")
+	_, err = node.Call(ctx, actor.Name{Name: "left"}, "crash")
 	fmt.Printf("call left crash -> error: %v\n", shortError(err))
 	down := <-downs
 	fmt.Printf("watcher: DOWN from %s, reason: %v\n", down.PID, shortError(down.Reason))
@@ -114,7 +114,7 @@ func run() error {
 	fmt.Println(<-events)
 
 	// The restarted counter has a new PID, starts from zero, and the old PID is dead.
-	n, err := node.CallName(ctx, actor.Name{Name: "left"}, "incr")
+	n, err := node.Call(ctx, actor.Name{Name: "left"}, "incr")
 	if err != nil {
 		return err
 	}

@@ -147,7 +147,7 @@ func run() error {
 
 	fmt.Println("\nThe registered names follow the restarts:")
 	for _, name := range []string{"cache", "db", "api"} {
-		reply, err := node.CallName(ctx, actor.Name{Name: name}, "ping")
+		reply, err := node.Call(ctx, actor.Name{Name: name}, "ping")
 		if err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func run() error {
 // crash makes the named worker panic. The worker's exit signal reaches its
 // supervisor before the call returns.
 func crash(ctx context.Context, node *actor.Node, name string) error {
-	_, err := node.CallName(ctx, actor.Name{Name: name}, "crash")
+	_, err := node.Call(ctx, actor.Name{Name: name}, "crash")
 	var exit *actor.ExitError
 	if !errors.As(err, &exit) {
 		return fmt.Errorf("crash %s: %v", name, err)

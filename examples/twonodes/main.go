@@ -62,7 +62,7 @@ func run() error {
 
 	counter := actor.Name{Node: "shop", Name: "stock"}
 	for range 3 {
-		left, err := till.CallName(ctx, counter, "take")
+		left, err := till.Call(ctx, counter, "take")
 		if err != nil {
 			fmt.Printf("till: take -> error: %v\n", err)
 			continue
@@ -70,7 +70,7 @@ func run() error {
 		fmt.Printf("till: take -> %v left\n", left)
 	}
 
-	where, err := till.CallName(ctx, counter, "where")
+	where, err := till.Call(ctx, counter, "where")
 	if err != nil {
 		return err
 	}

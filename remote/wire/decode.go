@@ -81,7 +81,7 @@ func decodeEnvelopeFast(data []byte) (env actor.Envelope, ok bool, err error) {
 			return env, false, nil
 		}
 	}
-	if kind < int32(actor.EnvMessage) || kind > int32(actor.EnvReply) {
+	if kind < int32(actor.EnvMessage) || kind > int32(actor.LastEnvelopeKind) {
 		return env, false, nil
 	}
 	env.Kind = actor.EnvelopeKind(kind)

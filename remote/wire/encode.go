@@ -82,7 +82,7 @@ type valueEncoding struct {
 }
 
 func (x *envelopeEncoding) prepare(env *actor.Envelope) error {
-	if env.Kind < actor.EnvMessage || env.Kind > actor.EnvReply {
+	if env.Kind < actor.EnvMessage || env.Kind > actor.LastEnvelopeKind {
 		return fmt.Errorf("wire: encode envelope of kind %d: %w", env.Kind, ErrMalformed)
 	}
 	for _, s := range [...]string{env.From.Node, env.To.Node, env.ToName.Node, env.ToName.Name, env.Ref.Node} {

@@ -42,7 +42,7 @@ func AppendEnvelope(dst []byte, env actor.Envelope) ([]byte, error) {
 // FrameOf is the frame that EncodeEnvelope encodes, as protobuf messages. It
 // may share memory with env (a []byte message, for one).
 func FrameOf(env actor.Envelope) (*wirepb.Frame, error) {
-	if env.Kind < actor.EnvMessage || env.Kind > actor.EnvReply {
+	if env.Kind < actor.EnvMessage || env.Kind > actor.LastEnvelopeKind {
 		return nil, fmt.Errorf("wire: encode envelope of kind %d: %w", env.Kind, ErrMalformed)
 	}
 	pe := &wirepb.Envelope{Kind: wirepb.Kind(env.Kind), Alias: env.Alias, Cleared: env.Cleared}
@@ -109,7 +109,7 @@ func EnvelopeOf(pe *wirepb.Envelope) (actor.Envelope, error) {
 		return actor.Envelope{}, fmt.Errorf("wire: %w envelope: none", ErrMalformed)
 	}
 	kind := pe.GetKind()
-	if kind < wirepb.Kind_KIND_MESSAGE || kind > wirepb.Kind_KIND_REPLY {
+	if kind < wirepb.Kind_KIND_MESSAGE || kind > wirepb.Kind_KIND_WHERE_IS {
 		return actor.Envelope{}, fmt.Errorf("wire: %w envelope: kind %d", ErrMalformed, kind)
 	}
 	env := actor.Envelope{

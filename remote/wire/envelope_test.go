@@ -94,6 +94,8 @@ func TestKindsMirrorActor(t *testing.T) {
 		actor.EnvDown:      wirepb.Kind_KIND_DOWN,
 		actor.EnvCall:      wirepb.Kind_KIND_CALL,
 		actor.EnvReply:     wirepb.Kind_KIND_REPLY,
+		actor.EnvStop:      wirepb.Kind_KIND_STOP,
+		actor.EnvWhereIs:   wirepb.Kind_KIND_WHERE_IS,
 	}
 	for k, w := range want {
 		if wirepb.Kind(k) != w {
@@ -111,7 +113,7 @@ func TestEncodeEnvelopeErrors(t *testing.T) {
 		env  actor.Envelope
 	}{
 		{"zero kind", actor.Envelope{To: pidB, Message: "x"}},
-		{"kind past the last", actor.Envelope{Kind: actor.EnvReply + 1, To: pidB}},
+		{"kind past the last", actor.Envelope{Kind: actor.LastEnvelopeKind + 1, To: pidB}},
 		{"invalid utf8 node", actor.Envelope{Kind: actor.EnvMessage, To: actor.PID{Node: "\xff", ID: 1}}},
 		{"invalid utf8 name", actor.Envelope{Kind: actor.EnvMessage, ToName: actor.Name{Name: "\xfe"}}},
 	}
@@ -239,7 +241,7 @@ func TestDecodeMalformed(t *testing.T) {
 		{"length past the end", []byte{0x0a, 0x7f, 0x08, 0x01}},
 		{"not an envelope", hello},
 		{"zero kind", envFrame(&wirepb.Envelope{To: &wirepb.Pid{Node: "b", Id: 1}})},
-		{"unknown kind", envFrame(&wirepb.Envelope{Kind: 11})},
+		{"unknown kind", envFrame(&wirepb.Envelope{Kind: wirepb.Kind(actor.LastEnvelopeKind + 1)})},
 		{"negative kind", envFrame(&wirepb.Envelope{Kind: -1})},
 		{"invalid utf8 node", badUTF8},
 		{"unknown body only", []byte{0x3a, 0x00}}, // field 7, a body kind from the future

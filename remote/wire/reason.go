@@ -28,6 +28,7 @@ func init() {
 	for _, err := range []error{
 		actor.ErrMailboxFull, actor.ErrNotRegistered, actor.ErrNameTaken,
 		actor.ErrAlreadyNamed, actor.ErrNodeStopped, actor.ErrCallSelf, actor.ErrNoParent,
+		actor.ErrDead, actor.ErrMalformed,
 		context.Canceled, context.DeadlineExceeded,
 		ErrUnknownType, ErrMalformed,
 	} {
@@ -44,7 +45,8 @@ func init() {
 //
 // The runtime's exit reasons (actor.Normal, actor.Shutdown, actor.Kill,
 // actor.Killed, actor.ErrNoProc, actor.ErrNoConnection, actor.ErrTimeout)
-// are built in. Registered from the start: the actor package's other errors,
+// are built in. A registered error that wraps one of them keeps its own
+// identity (and so the runtime reason's too). Registered from the start: the actor package's other errors,
 // context.Canceled, context.DeadlineExceeded, ErrUnknownType and
 // ErrMalformed.
 //
@@ -89,8 +91,15 @@ func MustRegisterError(err error) error {
 }
 
 // classifyError finds the runtime reason or registered error that err is or
-// wraps: its code, or its registered name.
+// wraps: its code, or its registered name. A registered error that itself
+// wraps a runtime reason (actor.ErrNotRegistered is a noproc) is the more
+// precise name and is tried first.
 func classifyError(err error) (wirepb.ErrorCode, string) {
+	for _, s := range loadRegistry().errs {
+		if errors.Is(err, s) && isRuntimeReason(s) {
+			return wirepb.ErrorCode_ERROR_CODE_UNSPECIFIED, s.Error()
+		}
+	}
 	for _, c := range coded {
 		if errors.Is(err, c.err) {
 			return c.code, ""
@@ -102,6 +111,15 @@ func classifyError(err error) (wirepb.ErrorCode, string) {
 		}
 	}
 	return wirepb.ErrorCode_ERROR_CODE_UNSPECIFIED, ""
+}
+
+func isRuntimeReason(err error) bool {
+	for _, c := range coded {
+		if errors.Is(err, c.err) {
+			return true
+		}
+	}
+	return false
 }
 
 func errorProto(err error) *wirepb.Error {

@@ -41,6 +41,8 @@ const (
 	Kind_KIND_DOWN        Kind = 8
 	Kind_KIND_CALL        Kind = 9
 	Kind_KIND_REPLY       Kind = 10
+	Kind_KIND_STOP        Kind = 11
+	Kind_KIND_WHERE_IS    Kind = 12
 )
 
 // Enum value maps for Kind.
@@ -57,6 +59,8 @@ var (
 		8:  "KIND_DOWN",
 		9:  "KIND_CALL",
 		10: "KIND_REPLY",
+		11: "KIND_STOP",
+		12: "KIND_WHERE_IS",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -70,6 +74,8 @@ var (
 		"KIND_DOWN":        8,
 		"KIND_CALL":        9,
 		"KIND_REPLY":       10,
+		"KIND_STOP":        11,
+		"KIND_WHERE_IS":    12,
 	}
 )
 
@@ -1926,7 +1932,7 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"1\n" +
 	"\x04List\x12)\n" +
-	"\x05items\x18\x01 \x03(\v2\x13.gotp.wire.v1.ValueR\x05items*\xc5\x01\n" +
+	"\x05items\x18\x01 \x03(\v2\x13.gotp.wire.v1.ValueR\x05items*\xe7\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_MESSAGE\x10\x01\x12\r\n" +
@@ -1940,7 +1946,9 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\tKIND_CALL\x10\t\x12\x0e\n" +
 	"\n" +
 	"KIND_REPLY\x10\n" +
-	"*\xcf\x01\n" +
+	"\x12\r\n" +
+	"\tKIND_STOP\x10\v\x12\x11\n" +
+	"\rKIND_WHERE_IS\x10\f*\xcf\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ERROR_CODE_NORMAL\x10\x01\x12\x17\n" +
