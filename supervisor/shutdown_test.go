@@ -2,7 +2,9 @@ package supervisor_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -297,4 +299,63 @@ func TestChildSupervisorDefaults(t *testing.T) {
 			t.Errorf("worker spec %+v", w)
 		}
 	})
+}
+
+// TestStuckChild: a child stuck inside a handler is stopped all the same:
+// BrutalKill (or the kill after a timeout) declares it dead at once, its
+// DOWN arrives, its name is free and a restart can take it, while the stuck
+// handler finishes later as a zombie whose sends are dropped.
+func TestStuckChild(t *testing.T) {
+	for _, shutdown := range []time.Duration{supervisor.BrutalKill, 2 * time.Second} {
+		t.Run(fmt.Sprint(shutdown), func(t *testing.T) {
+			bubble(t, func(t *testing.T, n *actor.Node) {
+				release := make(chan struct{})
+				observer := make(chan any, 16)
+				obs, err := n.Spawn(actor.Func(func(_ *actor.Process, msg any) error { observer <- msg; return nil }))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := supervisor.BehaviorWorker("x", func() actor.Behavior {
+					return actor.Func(func(p *actor.Process, msg any) error {
+						if msg == "block" {
+							<-release
+							_ = p.Send(obs, "from the zombie")
+						}
+						return nil
+					})
+				}, actor.WithName("x"))
+				c.Shutdown = shutdown
+				sup := start(t, n, supervisor.Spec{Children: []supervisor.ChildSpec{c}})
+				x := pidOf(t, n, sup, "x")
+				xDown := monitor(t, n, x, "x", nil)
+				if err := n.Send(x, "block"); err != nil {
+					t.Fatal(err)
+				}
+				t0 := time.Now()
+				if err := supervisor.TerminateChild(ctx, n, sup, "x"); err != nil {
+					t.Fatal(err)
+				}
+				if el := time.Since(t0); el != max(shutdown, 0) {
+					t.Errorf("TerminateChild took %v, want %v", el, max(shutdown, 0))
+				}
+				if d := down(t, xDown); !errors.Is(d.Reason, actor.Killed) {
+					t.Errorf("stuck child's reason %v, want killed", d.Reason)
+				}
+				if _, ok := n.WhereIs("x"); ok {
+					t.Error("the stuck child's name is still taken")
+				}
+				x2, err := supervisor.RestartChild(ctx, n, sup, "x")
+				if err != nil || x2 == x {
+					t.Fatalf("RestartChild = %v, %v", x2, err)
+				}
+				close(release)
+				synctest.Wait()
+				select {
+				case m := <-observer:
+					t.Fatalf("the zombie's send arrived: %#v", m)
+				default:
+				}
+			})
+		})
+	}
 }
