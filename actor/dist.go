@@ -298,7 +298,7 @@ func (e *Endpoint) NodeDown(node string, cause error) {
 	}
 	reason := ErrNoConnection
 	if cause != nil && cause != ErrNoConnection {
-		reason = &wrapped{msg: "noconnection: " + cause.Error(), err: ErrNoConnection}
+		reason = &connectionLost{cause: cause}
 	}
 	var lost []Ref
 	n.aliasMu.Lock()
@@ -319,3 +319,10 @@ func (e *Endpoint) NodeDown(node string, cause error) {
 		return true
 	})
 }
+
+// connectionLost is the error of a request whose node was lost: it matches
+// ErrNoConnection and the cause.
+type connectionLost struct{ cause error }
+
+func (e *connectionLost) Error() string   { return "noconnection: " + e.cause.Error() }
+func (e *connectionLost) Unwrap() []error { return []error{ErrNoConnection, e.cause} }

@@ -114,8 +114,10 @@ func (p *Process) Link(to Dest) error {
 	return nil
 }
 
-// Unlink removes the link with pid, both ways. No exit signal from pid arrives
-// after Unlink returns, even one already on its way.
+// Unlink removes the link with pid, both ways. No exit signal from the link
+// acts after Unlink returns, and a trapped one still waiting in the mailbox is
+// dropped; an exit signal that already acted (the process is doomed to exit
+// once its handler returns) is not undone.
 func (p *Process) Unlink(pid PID) {
 	p.mu.Lock()
 	_, ok := p.links[pid]

@@ -208,11 +208,25 @@ func (c *conn) readLoop(tc transport.Conn) {
 				c.fail(err)
 				return
 			}
+			if err := c.r.ep.Validate(env); err != nil {
+				c.malformed(err)
+				return
+			}
 			c.r.undecodable(env, body)
 			continue
 		}
-		c.r.inbound(env)
+		if err := c.r.inbound(env); err != nil {
+			c.malformed(err)
+			return
+		}
 	}
+}
+
+// malformed closes the connection over an envelope that names no valid
+// destination: the peer is broken or hostile, and only its connection goes.
+func (c *conn) malformed(err error) {
+	c.r.log.Warn("malformed envelope; closing connection", "peer", c.peer.name, "err", err.Error())
+	c.fail(err)
 }
 
 // fail ends the connection once. If its peer is still current the peer goes
@@ -235,7 +249,7 @@ func (c *conn) fail(err error) {
 	tc := c.tc
 	c.queue, c.streams, c.bytes = nil, nil, 0
 	c.mu.Unlock()
-	down := r.takePeerLocked(c.peer)
+	down := r.takePeerLocked(c.peer, err)
 	r.mu.Unlock()
 	close(c.done)
 	if tc != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/gotp-dev/gotp/remote/wire/wirepb"
+	"google.golang.org/protobuf/proto"
 	"log/slog"
 	"strings"
 	"sync"
@@ -198,8 +200,10 @@ func TestCookieMismatchRefused(t *testing.T) {
 		// A message to the refusing node goes nowhere.
 		a.r.Learn(b.r.Spec())
 		_ = a.Send(server, "sneaky")
-		if _, err := a.Call(ctxT(t), server, "x"); !errors.Is(err, actor.ErrNoConnection) {
-			t.Fatalf("call over refused connection: %v", err)
+		// The call fails with noconnection and says why.
+		if _, err := a.Call(ctxT(t), server, "x"); !errors.Is(err, actor.ErrNoConnection) || !errors.Is(err, remote.ErrBadCookie) ||
+			!strings.Contains(err.Error(), server.String()) {
+			t.Fatalf("call over refused connection: %v, want noconnection for %v wrapping the cookie mismatch", err, server)
 		}
 		select {
 		case m := <-got:
@@ -271,36 +275,64 @@ func TestUnknownTypes(t *testing.T) {
 }
 
 func TestMalformedFrameClosesOnlyThatConnection(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		net := transport.NewNetwork(11)
-		var logB logBuffer
-		a := startNode(t, net, "a", remote.Config{})
-		b := startNode(t, net, "b", remote.Config{Logger: logB.logger()})
-		c := startNode(t, net, "c", remote.Config{})
-		connect(t, a, b)
-		connect(t, c, b)
-		server, _ := b.Spawn(actor.Server(&echo{}))
-		var armed atomic.Bool
-		net.SetHook(func(from, to string, frame []byte) ([]byte, bool) {
-			if from == "a" && to == "b" && armed.CompareAndSwap(true, false) {
-				return []byte{0xff, 0xff, 0xff}, true
-			}
-			return frame, true
+	frames := []struct {
+		name  string
+		frame []byte
+	}{
+		{"garbage", []byte{0xff, 0xff, 0xff}},
+		// An EnvReply with no Ref: once delivered with an empty destination
+		// and forwarded again forever, until the stack limit killed the node.
+		{"reply without a ref", []byte{0x0a, 0x02, 0x08, 0x0a}},
+		{"alias down without a ref", envelopeFrame(t, &wirepb.Envelope{Kind: wirepb.Kind_KIND_DOWN, Alias: true})},
+		{"call without a ref", envelopeFrame(t, &wirepb.Envelope{Kind: wirepb.Kind_KIND_CALL, To: &wirepb.Pid{Node: "b", Id: 1}})},
+		{"message to no one", envelopeFrame(t, &wirepb.Envelope{Kind: wirepb.Kind_KIND_MESSAGE})},
+		{"monitor from this node itself", envelopeFrame(t, &wirepb.Envelope{Kind: wirepb.Kind_KIND_MONITOR,
+			From: &wirepb.Pid{Node: "b", Id: 1}, To: &wirepb.Pid{Node: "b", Id: 1}, Ref: &wirepb.Ref{Node: "b", Id: 5}})},
+	}
+	for _, tc := range frames {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				net := transport.NewNetwork(11)
+				var logB logBuffer
+				a := startNode(t, net, "a", remote.Config{})
+				b := startNode(t, net, "b", remote.Config{Logger: logB.logger()})
+				c := startNode(t, net, "c", remote.Config{})
+				connect(t, a, b)
+				connect(t, c, b)
+				server, _ := b.Spawn(actor.Server(&echo{}))
+				var armed atomic.Bool
+				net.SetHook(func(from, to string, frame []byte) ([]byte, bool) {
+					if from == "a" && to == "b" && armed.CompareAndSwap(true, false) {
+						return tc.frame, true
+					}
+					return frame, true
+				})
+				down := make(chan remote.Event, 2)
+				a.r.Subscribe(func(e remote.Event) { down <- e })
+				armed.Store(true)
+				_ = a.Send(server, "mangled")
+				if e := <-down; e.Kind != remote.PeerDown {
+					t.Fatalf("event %+v", e)
+				}
+				<-logB.seen("malformed")
+				// c's connection was untouched and b still works for a after redialing.
+				if reply, err := c.Call(context.Background(), server, "c"); err != nil || reply != "c" {
+					t.Fatalf("c: %v, %v", reply, err)
+				}
+				if reply, err := a.Call(context.Background(), server, "a"); err != nil || reply != "a" {
+					t.Fatalf("a after redial: %v, %v", reply, err)
+				}
+			})
 		})
-		down := make(chan remote.Event, 2)
-		a.r.Subscribe(func(e remote.Event) { down <- e })
-		armed.Store(true)
-		_ = a.Send(server, "mangled")
-		if e := <-down; e.Kind != remote.PeerDown {
-			t.Fatalf("event %+v", e)
-		}
-		<-logB.seen("malformed frame")
-		// c's connection was untouched and b still works for a after redialing.
-		if reply, err := c.Call(context.Background(), server, "c"); err != nil || reply != "c" {
-			t.Fatalf("c: %v, %v", reply, err)
-		}
-		if reply, err := a.Call(context.Background(), server, "a"); err != nil || reply != "a" {
-			t.Fatalf("a after redial: %v, %v", reply, err)
-		}
-	})
+	}
+}
+
+// envelopeFrame encodes env as a whole frame, bypassing the encoder's checks.
+func envelopeFrame(t *testing.T, env *wirepb.Envelope) []byte {
+	t.Helper()
+	b, err := proto.Marshal(&wirepb.Frame{Body: &wirepb.Frame_Envelope{Envelope: env}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

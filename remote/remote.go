@@ -537,8 +537,7 @@ func (r *Remote) accept(tc transport.Conn) {
 	switch {
 	case p == nil:
 	case p.creation != 0 && p.creation != h.creation:
-		old = r.takePeerLocked(p)
-		old.reason = errors.New("peer restarted")
+		old = r.takePeerLocked(p, errPeerRestarted)
 		p = nil
 	case p.up && h.downs > p.theirDowns:
 		// The peer has seen this session end (it lost its connections and
@@ -546,8 +545,7 @@ func (r *Remote) accept(tc transport.Conn) {
 		// has not noticed yet: end it here too before taking the new one.
 		// A crossed dial within the session reports the same count and is
 		// simply added.
-		old = r.takePeerLocked(p)
-		old.reason = errors.New("peer reconnected")
+		old = r.takePeerLocked(p, errPeerReconnected)
 		p = nil
 	}
 	if p == nil {
@@ -591,17 +589,22 @@ type downPeer struct {
 // tells the node, so that links, monitors and pending calls across it fire
 // with noconnection before anything can reach the name again. A node is
 // reachable over all its connections or it is down, as in Erlang. r.mu is held.
-func (r *Remote) takePeerLocked(p *peer) *downPeer {
+func (r *Remote) takePeerLocked(p *peer, reason error) *downPeer {
 	if r.peers[p.name] != p {
 		return nil
 	}
 	delete(r.peers, p.name)
 	r.downs[p.name]++
-	d := &downPeer{p: p, conns: p.all(), wasUp: p.up}
+	d := &downPeer{p: p, conns: p.all(), wasUp: p.up, reason: reason}
 	p.up = false
-	r.ep.NodeDown(p.name, nil)
+	r.ep.NodeDown(p.name, reason)
 	return d
 }
+
+var (
+	errPeerRestarted   = errors.New("peer restarted")
+	errPeerReconnected = errors.New("peer reconnected")
+)
 
 // finishPeerDown closes a removed peer's other connections and reports it.
 func (r *Remote) finishPeerDown(d *downPeer, reason error) {
@@ -620,27 +623,36 @@ func (r *Remote) finishPeerDown(d *downPeer, reason error) {
 // peerDown takes p down, if it is still current.
 func (r *Remote) peerDown(p *peer, reason error) {
 	r.mu.Lock()
-	d := r.takePeerLocked(p)
+	d := r.takePeerLocked(p, reason)
 	r.mu.Unlock()
 	r.finishPeerDown(d, reason)
 }
 
 // inbound handles an envelope that arrived: delivered here, or relayed on when
-// this node is a relay for it.
-func (r *Remote) inbound(env actor.Envelope) {
+// this node is a relay for it. It returns an error only for a malformed
+// envelope, which breaks the connection it came on.
+func (r *Remote) inbound(env actor.Envelope) error {
 	dest := env.DestNode()
-	if dest != "" && dest != r.node.Name() {
+	if dest == "" {
+		return fmt.Errorf("remote: envelope for no node: %w", actor.ErrMalformed)
+	}
+	if dest != r.node.Name() {
 		// A relay waits for room rather than drop: the wait stops this
 		// reader, which holds back the sender through its connection.
 		if err := r.forward(r.ctx, env, SendOptions{Block: true}); err != nil {
 			r.log.Debug("relay failed", "dest", dest, "err", err.Error())
 			r.answerUndeliverable(env, err)
 		}
-		return
+		return nil
 	}
-	if err := r.ep.Deliver(env); err != nil && !errors.Is(err, actor.ErrNoProc) {
-		r.log.Warn("deliver failed", "err", err.Error())
+	err := r.ep.Deliver(env)
+	if errors.Is(err, actor.ErrMalformed) {
+		return err
 	}
+	if err != nil && !errors.Is(err, actor.ErrNoProc) {
+		r.log.Debug("deliver failed", "err", err.Error())
+	}
+	return nil
 }
 
 // answerUndeliverable tells a caller that its call could not be relayed.
