@@ -271,8 +271,8 @@ func TestDefaultCallTimeoutEndsCycle(t *testing.T) {
 		if !errors.Is(err, actor.ErrTimeout) {
 			t.Fatalf("cycle: %v, want ErrTimeout", err)
 		}
-		if el := time.Since(start); el != 5*time.Second {
-			t.Fatalf("cycle ended after %v, want the default 5s", el)
+		if el := time.Since(start); el < 5*time.Second || el > 5*time.Second+5*time.Second/64 {
+			t.Fatalf("cycle ended after %v, want the default 5s (and at most one sweep tick more)", el)
 		}
 	})
 }
@@ -284,7 +284,8 @@ func TestDefaultCallTimeoutConfig(t *testing.T) {
 		srv, _ := spawnServer(t, n)
 		never := callFn(func(*actor.Process, actor.From) (any, error) { return actor.NoReply, nil })
 		start := time.Now()
-		if _, err := n.Call(context.Background(), srv, never); !errors.Is(err, actor.ErrTimeout) || time.Since(start) != time.Minute {
+		if _, err := n.Call(context.Background(), srv, never); !errors.Is(err, actor.ErrTimeout) ||
+			time.Since(start) < time.Minute || time.Since(start) > time.Minute+time.Minute/64 {
 			t.Fatalf("Call = %v after %v, want a timeout after 1m", err, time.Since(start))
 		}
 		off := newNode(t, actor.Config{Name: "b@test", DefaultCallTimeout: -1})

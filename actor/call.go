@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // NoReply returned as the reply from HandleCall defers the answer: the server
@@ -55,7 +54,8 @@ func WithoutCallTimeout(ctx context.Context) context.Context {
 type callWaiter struct {
 	ch    chan callResult
 	node  string // the callee's node, so that losing it fails the call
-	timer *time.Timer
+	timed bool   // under the default call timeout, started at sweep tick
+	tick  uint64
 }
 
 type callResult struct {
@@ -66,6 +66,8 @@ type callResult struct {
 	// cleared: the callee itself replied and dropped the call's monitor, so the
 	// caller need not send a demonitor.
 	cleared bool
+	// timedOut: the node's sweeper ended the call at its default deadline.
+	timedOut bool
 }
 
 // newWaiter makes a call waiter for a node's pool. The pool is per node, not
@@ -154,8 +156,13 @@ func (n *Node) request(ctx context.Context, caller *Process, from PID, to Dest, 
 	s.from, s.ref = from, ref
 	w := n.waiters.Get().(*callWaiter)
 	w.node = destNode(to)
+	w.timed = false
+	_, hasDeadline := ctx.Deadline()
 	n.aliasMu.Lock()
 	n.aliases[ref.ID] = w
+	if !hasDeadline && n.callTimeout > 0 && ctx.Value(noCallTimeoutKey{}) == nil {
+		n.armDeadlineLocked(w)
+	}
 	n.aliasMu.Unlock()
 
 	var err error
@@ -179,35 +186,25 @@ func (n *Node) request(ctx context.Context, caller *Process, from PID, to Dest, 
 	}
 
 	var res callResult
-	var timeout <-chan time.Time
-	if _, ok := ctx.Deadline(); !ok && n.callTimeout > 0 && ctx.Value(noCallTimeoutKey{}) == nil {
-		if w.timer == nil {
-			w.timer = time.NewTimer(n.callTimeout)
-		} else {
-			w.timer.Reset(n.callTimeout)
-		}
-		timeout = w.timer.C
-	}
-	var gaveUp error
-	select {
-	case res = <-w.ch:
-	case <-ctx.Done():
-		gaveUp = ctxError(ctx.Err())
-	case <-timeout:
-		gaveUp = ErrTimeout
-	}
-	if timeout != nil {
-		w.timer.Stop()
-	}
-	if gaveUp != nil {
-		if n.takeAlias(ref) != nil {
-			n.waiters.Put(w)
-			if !callee.IsZero() {
-				_ = n.signal(callee, &signal{kind: sigDemonitor, from: from, ref: ref})
-			}
-			return nil, n.destError(op, to, gaveUp)
-		}
+	if done := ctx.Done(); done == nil {
+		// A ctx that can never end needs no select.
 		res = <-w.ch
+	} else {
+		select {
+		case res = <-w.ch:
+		case <-done:
+			if n.takeAlias(ref) != nil {
+				n.waiters.Put(w)
+				n.dropCallMonitor(callee, from, ref)
+				return nil, n.destError(op, to, ctxError(ctx.Err()))
+			}
+			res = <-w.ch
+		}
+	}
+	if res.timedOut {
+		n.waiters.Put(w)
+		n.dropCallMonitor(callee, from, ref)
+		return nil, n.destError(op, to, ErrTimeout)
 	}
 	n.waiters.Put(w)
 	if res.down {
@@ -233,6 +230,13 @@ func (n *Node) request(ctx context.Context, caller *Process, from PID, to Dest, 
 		return nil, e
 	}
 	return res.value, nil
+}
+
+// dropCallMonitor asks the callee of a call given up to forget its monitor.
+func (n *Node) dropCallMonitor(callee, from PID, ref Ref) {
+	if !callee.IsZero() {
+		_ = n.signal(callee, &signal{kind: sigDemonitor, from: from, ref: ref})
+	}
 }
 
 // notStarted reports whether a noproc DOWN for a request means the callee was

@@ -25,7 +25,9 @@ type Config struct {
 	Logger *slog.Logger
 	// DefaultCallTimeout bounds a Call (and StopProcess, Resolve) whose
 	// context has no deadline, as gen_server:call's default of 5 s does, so
-	// that a cycle of calls ends. Default 5 s; negative means no bound.
+	// that a cycle of calls ends. Default 5 s; negative means no bound. Such
+	// a call fails with ErrTimeout after at least this long and at most 1/64
+	// of it more (one tick of the node's single timeout sweeper).
 	DefaultCallTimeout time.Duration
 }
 
@@ -77,9 +79,12 @@ type Node struct {
 	namesMu sync.Mutex
 	names   map[string]*Process
 
-	aliasMu sync.Mutex
-	aliases map[uint64]*callWaiter
-	waiters sync.Pool // *callWaiter
+	aliasMu    sync.Mutex
+	aliases    map[uint64]*callWaiter
+	sweeper    *time.Timer // fails calls past the default timeout (calltimeout.go)
+	sweepArmed bool        // the sweeper is set; under aliasMu
+	sweepTick  uint64      // the sweeper's ticks so far; under aliasMu
+	waiters    sync.Pool   // *callWaiter
 
 	dist atomic.Pointer[distBox]
 }

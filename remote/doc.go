@@ -38,8 +38,13 @@
 // wire.Register). A message that cannot be encoded is an error at the sender;
 // one that cannot be decoded at the receiver is logged and dropped, except a
 // call, whose caller gets the decoding error as the call's error. A message
-// larger than MaxFrameSize is an error at the sender; a malformed frame closes
-// its connection (and so takes the peer down) with a logged reason.
+// larger than MaxFrameSize is an error at the sender; a malformed frame, or an
+// envelope that names no valid destination here (a reply or call without a
+// reference, a destination of no node, a sender claiming to be this node),
+// closes its connection (and so takes the peer down) with a logged reason and
+// is never delivered. Calls pending when a peer goes down fail with an error
+// that matches actor.ErrNoConnection and the cause (a refused handshake
+// matches ErrBadCookie, for one).
 //
 // # Delivery and ordering
 //

@@ -75,9 +75,15 @@
 //   - A process cannot wait for one message while others queue, so a
 //     supervisor stopping children holds their monitors through a short-lived
 //     helper process (visible in Node.Processes while it waits).
-//   - Go cannot preempt a handler: a child stuck inside a handler is not
-//     killed until the handler returns, and its supervisor waits for it. A
-//     child must not call its own supervisor from Init, nor Stop it.
+//   - Go cannot preempt a handler: a child stuck inside a handler is killed
+//     (BrutalKill, or the kill after its Shutdown timeout) as in OTP, and is
+//     dead to the supervisor and everyone else at once, its name free for
+//     the restart; the stuck handler's goroutine finishes later as a zombie
+//     whose sends are dropped (see package actor). A child must not call its
+//     own supervisor from Init, nor Stop it.
+//   - The API's calls wait without the node's default call timeout when ctx
+//     has no deadline, as OTP's use infinity; the supervisor is an
+//     actor.Dest, so a registered name works as well as a PID.
 //   - TerminateChildPID also accepts the PID of a static child. Stop exits
 //     with actor.Normal, as gen_server:stop.
 //   - WhichChildren lists static children in start order.
