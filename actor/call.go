@@ -165,16 +165,9 @@ func (n *Node) request(ctx context.Context, caller *Process, from PID, to Dest, 
 	}
 	n.aliasMu.Unlock()
 
-	var err error
+	s.sender = caller
 	callee, _ := to.(PID)
-	if caller != nil && !caller.enter() {
-		err = ErrDead
-	} else {
-		callee, err = n.sendRequest(callee, to, s)
-		if caller != nil {
-			caller.leave()
-		}
-	}
+	callee, err := n.sendRequest(callee, to, s)
 	if err != nil {
 		if n.takeAlias(ref) == nil {
 			// An answer raced in (the callee died at once); take it so the
@@ -255,7 +248,7 @@ func (n *Node) sendRequest(callee PID, to Dest, s *signal) (PID, error) {
 			return callee, ErrNotRegistered
 		}
 		if !n.isLocal(d.Node) {
-			return callee, n.forward(envelopeOf(PID{}, d, s))
+			return callee, n.forwardFrom(s.sender, envelopeOf(PID{}, d, s))
 		}
 		p := n.whereIs(d.Name)
 		if p == nil {
@@ -290,8 +283,7 @@ func (n *Node) reply(replier *Process, from From, value any) error {
 	res := callResult{value: value}
 	if replier != nil {
 		replier.mu.Lock()
-		if w, ok := replier.monIn[from.Ref]; ok && w.alias {
-			delete(replier.monIn, from.Ref)
+		if replier.takeCallerLocked(from.Ref) {
 			res.cleared = true
 			// Only the callee holds the call's monitor. Another replier must
 			// not name itself, or the caller's demonitor would go to it and
@@ -300,12 +292,13 @@ func (n *Node) reply(replier *Process, from From, value any) error {
 		}
 		replier.mu.Unlock()
 	}
-	return n.deliverCallResult(from.Ref, res)
+	return n.deliverCallResult(from.Ref, res, replier)
 }
 
 // deliverCallResult hands an answer to the waiter named by ref, on this node or
-// through the distribution layer.
-func (n *Node) deliverCallResult(ref Ref, res callResult) error {
+// through the distribution layer. sender is the local process whose code
+// answers, if any: a dead one's answer is dropped (its caller gets its DOWN).
+func (n *Node) deliverCallResult(ref Ref, res callResult, sender *Process) error {
 	if ref.Node == "" || ref.ID == 0 {
 		return ErrMalformed
 	}
@@ -315,12 +308,22 @@ func (n *Node) deliverCallResult(ref Ref, res callResult) error {
 			env.Kind, env.Reason, env.Message = EnvDown, res.err, nil
 			env.Alias = true
 		}
-		return n.forward(env)
+		return n.forwardFrom(sender, env)
 	}
 	if ref.Creation != n.creation {
 		return nil
 	}
-	if w := n.takeAlias(ref); w != nil {
+	n.aliasMu.Lock()
+	if sender != nil && sender.dead() {
+		// Checked under aliasMu, which the dead process's DOWN to this
+		// alias takes after the process was declared dead.
+		n.aliasMu.Unlock()
+		return ErrDead
+	}
+	w := n.aliases[ref.ID]
+	delete(n.aliases, ref.ID)
+	n.aliasMu.Unlock()
+	if w != nil {
 		w.ch <- res
 	}
 	return nil

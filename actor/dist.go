@@ -95,6 +95,21 @@ func (e *Endpoint) Detach() { e.n.dist.CompareAndSwap(e.box, nil) }
 // Node returns the node this endpoint belongs to.
 func (e *Endpoint) Node() *Node { return e.n }
 
+// forwardFrom forwards an envelope that the code of sender (if not nil) sends:
+// nothing goes once the sender is dead, and its reaping waits for what is in
+// flight.
+func (n *Node) forwardFrom(sender *Process, env Envelope) error {
+	if sender == nil {
+		return n.forward(env)
+	}
+	if !sender.enter() {
+		return ErrDead
+	}
+	err := n.forward(env)
+	sender.leave()
+	return err
+}
+
 func (n *Node) forward(env Envelope) error {
 	if node := env.DestNode(); node == "" || node == n.name {
 		// A destination of no node, or of this one, would come straight back.
@@ -199,11 +214,11 @@ func (e *Endpoint) Deliver(env Envelope) error {
 	n := e.n
 	switch env.Kind {
 	case EnvReply:
-		_ = n.deliverCallResult(env.Ref, callResult{value: env.Message, callee: env.From, cleared: env.Cleared})
+		_ = n.deliverCallResult(env.Ref, callResult{value: env.Message, callee: env.From, cleared: env.Cleared}, nil)
 		return nil
 	case EnvDown:
 		if env.Alias {
-			_ = n.deliverCallResult(env.Ref, callResult{err: env.Reason, down: true, callee: env.From})
+			_ = n.deliverCallResult(env.Ref, callResult{err: env.Reason, down: true, callee: env.From}, nil)
 			return nil
 		}
 	}
@@ -220,13 +235,13 @@ func (e *Endpoint) Deliver(env Envelope) error {
 		if p == nil {
 			return ErrNoProc
 		}
-		return p.enqueue(env.Message)
+		return p.enqueue(env.Message, nil)
 	case EnvWhereIs:
 		var pid PID
 		if p != nil {
 			pid = p.pid
 		}
-		_ = n.deliverCallResult(env.Ref, callResult{value: pid, cleared: true})
+		_ = n.deliverCallResult(env.Ref, callResult{value: pid, cleared: true}, nil)
 		return nil
 	case EnvLink:
 		s = &signal{kind: sigLink}
@@ -282,7 +297,7 @@ func (n *Node) answerMissing(env Envelope, err error) {
 	case EnvMonitor:
 		_ = n.forward(Envelope{Kind: EnvDown, From: self, To: env.From, Ref: env.Ref, Reason: err})
 	case EnvCall, EnvStop:
-		_ = n.deliverCallResult(env.Ref, callResult{err: err, down: true, callee: self})
+		_ = n.deliverCallResult(env.Ref, callResult{err: err, down: true, callee: self}, nil)
 	}
 }
 
@@ -309,7 +324,7 @@ func (e *Endpoint) NodeDown(node string, cause error) {
 	}
 	n.aliasMu.Unlock()
 	for _, ref := range lost {
-		_ = n.deliverCallResult(ref, callResult{err: reason, down: true})
+		_ = n.deliverCallResult(ref, callResult{err: reason, down: true}, nil)
 	}
 	n.procs.Range(func(_, v any) bool {
 		p := v.(*Process)

@@ -9,11 +9,5 @@ func CallMonitors(n *Node, pid PID) int {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	count := 0
-	for _, w := range p.monIn {
-		if w.alias {
-			count++
-		}
-	}
-	return count
+	return p.callerCountLocked()
 }

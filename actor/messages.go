@@ -68,6 +68,9 @@ const (
 // then wait in the mailbox queue in arrival order, with the messages, so that
 // everything one process sends another stays in order.
 type signal struct {
+	// sender is the local process whose code sent the signal (nil for the
+	// runtime's own): a signal from a process killed meanwhile is dropped.
+	sender *Process
 	kind   signalKind
 	alias  bool // monitor/down whose watcher is a call waiter, not a process
 	from   PID

@@ -243,11 +243,11 @@ func (n *Node) whereIs(name string) *Process {
 // through the distribution layer (ErrNoConnection without one). Errors are
 // *DestError values naming the destination; check them with errors.Is
 // (ErrNoProc, ErrNotRegistered, ErrMailboxFull, ErrNoConnection).
-func (n *Node) Send(to Dest, msg any) error { return n.send(PID{}, to, msg) }
+func (n *Node) Send(to Dest, msg any) error { return n.send(nil, PID{}, to, msg) }
 
 // Cast sends a gen_server cast: the process receives CastMessage{msg}.
 func (n *Node) Cast(to Dest, msg any) error {
-	return n.send(PID{}, to, CastMessage{Message: msg})
+	return n.send(nil, PID{}, to, CastMessage{Message: msg})
 }
 
 // Exit sends an exit signal with reason to the destination from outside any
@@ -260,21 +260,23 @@ func (n *Node) Exit(to Dest, reason error) error {
 // itself, a PID with id 0 that no process has.
 func (n *Node) nodePID() PID { return PID{Node: n.name, Creation: n.creation} }
 
-func (n *Node) send(from PID, to Dest, msg any) error {
+// send delivers a message from sender (the local process whose code sends
+// it, or nil) as from.
+func (n *Node) send(sender *Process, from PID, to Dest, msg any) error {
 	if pid, ok := to.(PID); ok && pid.Node == n.name {
 		// The fast path: a local PID.
 		if p := n.lookup(pid); p != nil {
-			if err := p.enqueue(msg); err != nil {
+			if err := p.enqueue(msg, sender); err != nil {
 				return n.destError("send", pid, err)
 			}
 			return nil
 		}
 		return n.destError("send", pid, ErrNoProc)
 	}
-	return n.destError("send", to, n.sendSlow(from, to, msg))
+	return n.destError("send", to, n.sendSlow(sender, from, to, msg))
 }
 
-func (n *Node) sendSlow(from PID, to Dest, msg any) error {
+func (n *Node) sendSlow(sender *Process, from PID, to Dest, msg any) error {
 	switch to := to.(type) {
 	case PID:
 		if to.IsZero() {
@@ -283,19 +285,19 @@ func (n *Node) sendSlow(from PID, to Dest, msg any) error {
 		if to.Node == n.name {
 			return ErrNoProc // another creation of this node
 		}
-		return n.forward(Envelope{Kind: EnvMessage, From: from, To: to, Message: msg})
+		return n.forwardFrom(sender, Envelope{Kind: EnvMessage, From: from, To: to, Message: msg})
 	case Name:
 		if to.Name == "" {
 			return ErrNotRegistered
 		}
 		if !n.isLocal(to.Node) {
-			return n.forward(Envelope{Kind: EnvMessage, From: from, ToName: to, Message: msg})
+			return n.forwardFrom(sender, Envelope{Kind: EnvMessage, From: from, ToName: to, Message: msg})
 		}
 		p := n.whereIs(to.Name)
 		if p == nil {
 			return ErrNotRegistered
 		}
-		return p.enqueue(msg)
+		return p.enqueue(msg, sender)
 	}
 	return ErrNoProc
 }
@@ -307,7 +309,7 @@ func (n *Node) signal(to PID, s *signal) error {
 		return ErrNoProc // the zero PID names no process, on no node
 	}
 	if to.Node != n.name {
-		return n.forward(envelopeOf(to, Name{}, s))
+		return n.forwardFrom(s.sender, envelopeOf(to, Name{}, s))
 	}
 	p := n.lookup(to)
 	if p == nil {
@@ -326,7 +328,7 @@ func (n *Node) signalDest(to Dest, s *signal) error {
 			return ErrNotRegistered
 		}
 		if !n.isLocal(to.Node) {
-			return n.forward(envelopeOf(PID{}, to, s))
+			return n.forwardFrom(s.sender, envelopeOf(PID{}, to, s))
 		}
 		p := n.whereIs(to.Name)
 		if p == nil {

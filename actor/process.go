@@ -22,12 +22,14 @@ type Process struct {
 	parent   PID
 	behavior Behavior
 
-	// gate counts the outbound operations (sends, calls, replies, links,
-	// spawns) this process's code has in flight; gateDead is set once the
-	// process is dead. A killed process is declared dead while its handler
-	// may still run: its operations from then on are dropped, and the ones
-	// already in flight finish before its links and monitors fire, so that
-	// nothing it does is seen after its DOWN.
+	// gate holds gateDead once the process is dead, plus a count of the
+	// envelopes its code is handing to the distribution layer. A killed
+	// process is declared dead while its handler may still run, and nothing
+	// its code does after that may be seen: what it sends to a local process
+	// is refused under the receiver's lock once the bit is set (the DOWN
+	// takes that lock after the bit is set, so it comes after anything
+	// accepted), and its links and monitors fire only after its forwards in
+	// flight have been queued.
 	gate atomic.Int32
 	// doomed is set when an exit is due: the process stops once the handler
 	// in progress returns, whatever its mailbox holds.
@@ -52,24 +54,21 @@ type Process struct {
 	running bool // a goroutine is (or is about to be) handling the mailbox
 	closed  bool // dead to the world: enqueue and signals fail from here on
 	reaped  bool // links and monitors have fired
-	name    string
+	// doomTerminate: Terminate runs for the exit that is due.
+	doomTerminate bool
+	name          string
 
 	links    map[PID]struct{}
 	monOut   map[Ref]Dest    // monitors this process holds: ref -> target
 	monIn    map[Ref]watcher // monitors on this process: ref -> who
 	nodeMons map[string]int  // node monitors this process holds
 	timers   map[*timer]struct{}
+	// callers are the pending calls' monitors (see callers.go).
+	callers *callerSet
 
-	// doomReason is the exit a signal made due (doomed), and whether
-	// Terminate runs for it.
-	doomReason    error
-	doomTerminate bool
-	// reason is the final exit reason, set when the process is reaped.
-	reason error
-
-	// Set on the process's own goroutine by its handlers.
-	exitReason    error
-	callTerminate bool
+	// doomReason is the exit that is due (doomed), from a signal or from
+	// the process's own handler; once reaped, its final exit reason.
+	doomReason error
 }
 
 const gateDead = 1 << 30
@@ -96,8 +95,8 @@ func (p *Process) Name() string {
 	return p.name
 }
 
-// enter admits one outbound operation of this process's code; it fails once
-// the process is dead. Every enter is paired with a leave.
+// enter admits one forward by this process's code to the distribution layer;
+// it fails once the process is dead. Every enter is paired with a leave.
 func (p *Process) enter() bool {
 	if p.gate.Add(1)&gateDead != 0 {
 		p.gate.Add(-1)
@@ -112,12 +111,17 @@ func (p *Process) leave() { p.gate.Add(-1) }
 func (p *Process) dead() bool { return p.gate.Load()&gateDead != 0 }
 
 // enqueue appends a user message to the mailbox and schedules the process if
-// it was idle.
-func (p *Process) enqueue(m any) error {
+// it was idle. sender is the local process whose code sends it, if any; a
+// dead one's message is refused.
+func (p *Process) enqueue(m any, sender *Process) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return ErrNoProc
+	}
+	if sender != nil && sender.dead() {
+		p.mu.Unlock()
+		return ErrDead
 	}
 	if p.bound > 0 {
 		if p.users.Load() >= p.bound {
@@ -192,7 +196,7 @@ func (p *Process) run() {
 					p.users.Add(-1)
 				}
 			}
-			if p.exitReason != nil || p.doomed.Load() {
+			if p.doomed.Load() {
 				p.exit()
 				return
 			}
@@ -219,9 +223,20 @@ func (p *Process) handle(m any) bool {
 // deliver passes a message to the behavior; an error or panic ends the process.
 func (p *Process) deliver(m any) {
 	if err := p.invoke(m); err != nil {
-		p.exitReason = err
-		p.callTerminate = true
+		p.fail(err, true)
 	}
+}
+
+// fail makes the process exit with reason once the entry in hand is done,
+// running Terminate if terminate is set, unless a signal already made another
+// exit due (it arrived first, and decides).
+func (p *Process) fail(reason error, terminate bool) {
+	p.mu.Lock()
+	if p.doomReason == nil {
+		p.doomReason, p.doomTerminate = reason, terminate
+	}
+	p.doomed.Store(true)
+	p.mu.Unlock()
 }
 
 func (p *Process) invoke(m any) (err error) {
@@ -233,20 +248,16 @@ func (p *Process) invoke(m any) (err error) {
 	return p.behavior.Receive(p, m)
 }
 
-// exit ends the process on its own goroutine: with the exit a signal made due
-// if there is one (it arrived while the handler ran), else with the handler's
-// own reason. Terminate runs first when due; a process already reaped (killed)
-// just lets its goroutine go.
+// exit ends the process on its own goroutine with the exit that is due.
+// Terminate runs first when due; a process already reaped (killed) just lets
+// its goroutine go.
 func (p *Process) exit() {
-	reason, terminate := p.exitReason, p.callTerminate
 	p.mu.Lock()
 	if p.reaped {
 		p.mu.Unlock()
 		return
 	}
-	if p.doomReason != nil {
-		reason, terminate = p.doomReason, p.doomTerminate
-	}
+	reason, terminate := p.doomReason, p.doomTerminate
 	p.mu.Unlock()
 	// While the node stops, a process that a signal takes down first (often
 	// the exit of a linked process that the same Stop ended) still runs

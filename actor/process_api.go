@@ -7,14 +7,7 @@ import (
 
 // Send delivers msg to the destination, with this process as the sender; see
 // Node.Send for the mailbox policy. A killed process's sends fail with ErrDead.
-func (p *Process) Send(to Dest, msg any) error {
-	if !p.enter() {
-		return ErrDead
-	}
-	err := p.node.send(p.pid, to, msg)
-	p.leave()
-	return err
-}
+func (p *Process) Send(to Dest, msg any) error { return p.node.send(p, p.pid, to, msg) }
 
 // Cast sends a gen_server cast.
 func (p *Process) Cast(to Dest, msg any) error { return p.Send(to, CastMessage{Message: msg}) }
@@ -38,24 +31,13 @@ func (p *Process) Call(ctx context.Context, to Dest, req any) (any, error) {
 // Reply answers a call received as a CallRequest or kept from HandleCall. A
 // zero or malformed From is ErrMalformed; a killed process's replies are
 // dropped (ErrDead) and its callers get its exit reason instead.
-func (p *Process) Reply(from From, value any) error {
-	if !p.enter() {
-		return ErrDead
-	}
-	err := p.node.reply(p, from, value)
-	p.leave()
-	return err
-}
+func (p *Process) Reply(from From, value any) error { return p.node.reply(p, from, value) }
 
 // Register gives this process a name; see Node.Register.
 func (p *Process) Register(name string) error {
 	if name == "" {
 		return errEmptyName
 	}
-	if !p.enter() {
-		return ErrDead
-	}
-	defer p.leave()
 	return p.node.register(name, p)
 }
 
@@ -73,10 +55,6 @@ func (p *Process) TrapsExit() bool { return p.trapExit.Load() }
 // node is resolved there; the link is made with the process that held it, or,
 // if none did, an exit signal with ErrNotRegistered comes back.
 func (p *Process) Link(to Dest) error {
-	if !p.enter() {
-		return ErrDead
-	}
-	defer p.leave()
 	n := p.node
 	var pid PID
 	switch d := to.(type) {
@@ -89,7 +67,7 @@ func (p *Process) Link(to Dest) error {
 		if !n.isLocal(d.Node) {
 			// The other node links its process back to us once it has
 			// resolved the name.
-			return n.destError("link", d, n.forward(Envelope{Kind: EnvLink, From: p.pid, ToName: d}))
+			return n.destError("link", d, n.forwardFrom(p, Envelope{Kind: EnvLink, From: p.pid, ToName: d}))
 		}
 		target := n.whereIs(d.Name)
 		if target == nil {
@@ -104,9 +82,16 @@ func (p *Process) Link(to Dest) error {
 		return nil
 	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrDead
+	}
 	p.addLinkLocked(pid)
 	p.mu.Unlock()
-	if err := n.signal(pid, &signal{kind: sigLink, from: p.pid}); err != nil {
+	if err := n.signal(pid, &signal{kind: sigLink, from: p.pid, sender: p}); err != nil {
+		if errors.Is(err, ErrDead) {
+			return err
+		}
 		reason := lostReason(err)
 		_ = p.accept(&signal{kind: sigLinkExit, from: pid, reason: reason})
 		return n.destError("link", pid, reason)
@@ -123,11 +108,9 @@ func (p *Process) Unlink(pid PID) {
 	_, ok := p.links[pid]
 	delete(p.links, pid)
 	p.mu.Unlock()
-	if !ok || !p.enter() {
-		return
+	if ok {
+		_ = p.node.signal(pid, &signal{kind: sigUnlink, from: p.pid, sender: p})
 	}
-	_ = p.node.signal(pid, &signal{kind: sigUnlink, from: p.pid})
-	p.leave()
 }
 
 // Monitor starts watching the destination, a PID or a registered name on this
@@ -138,10 +121,6 @@ func (p *Process) Unlink(pid PID) {
 func (p *Process) Monitor(to Dest) Ref {
 	n := p.node
 	ref := n.MakeRef()
-	if !p.enter() {
-		return ref
-	}
-	defer p.leave()
 	var target Dest
 	switch d := to.(type) {
 	case PID:
@@ -161,6 +140,10 @@ func (p *Process) Monitor(to Dest) Ref {
 		target = PID{}
 	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ref
+	}
 	if p.monOut == nil {
 		p.monOut = make(map[Ref]Dest)
 	}
@@ -169,7 +152,7 @@ func (p *Process) Monitor(to Dest) Ref {
 	if destNode(target) != n.name {
 		p.remote.Store(true)
 	}
-	if err := n.signalDest(to, &signal{kind: sigMonitor, from: p.pid, ref: ref}); err != nil {
+	if err := n.signalDest(to, &signal{kind: sigMonitor, from: p.pid, ref: ref, sender: p}); err != nil && !errors.Is(err, ErrDead) {
 		pid, _ := to.(PID)
 		reason := lostReason(err)
 		if errors.Is(err, ErrNotRegistered) {
@@ -187,9 +170,8 @@ func (p *Process) Demonitor(ref Ref) bool {
 	target, ok := p.monOut[ref]
 	delete(p.monOut, ref)
 	p.mu.Unlock()
-	if ok && p.enter() {
-		_ = p.node.signalDest(target, &signal{kind: sigDemonitor, from: p.pid, ref: ref})
-		p.leave()
+	if ok {
+		_ = p.node.signalDest(target, &signal{kind: sigDemonitor, from: p.pid, ref: ref, sender: p})
 	}
 	return ok
 }
@@ -226,11 +208,7 @@ func (p *Process) DemonitorNode(node string) {
 // target is this process), and any other reason ends the target as soon as
 // the handler it is running returns, without handling its backlog.
 func (p *Process) Exit(to Dest, reason error) error {
-	if !p.enter() {
-		return ErrDead
-	}
-	defer p.leave()
-	return p.node.destError("exit", to, p.node.signalDest(to, &signal{kind: sigExit, from: p.pid, reason: reason}))
+	return p.node.destError("exit", to, p.node.signalDest(to, &signal{kind: sigExit, from: p.pid, reason: reason, sender: p}))
 }
 
 func lostReason(err error) error {

@@ -21,6 +21,10 @@ func (p *Process) accept(s *signal) error {
 		p.mu.Unlock()
 		return ErrNoProc
 	}
+	if s.sender != nil && s.sender.dead() {
+		p.mu.Unlock()
+		return ErrDead
+	}
 	kill := false
 	switch s.kind {
 	case sigLink:
@@ -30,7 +34,11 @@ func (p *Process) accept(s *signal) error {
 	case sigMonitor:
 		p.addWatcherLocked(s.ref, watcher{pid: s.from})
 	case sigDemonitor:
-		delete(p.monIn, s.ref)
+		if _, ok := p.monIn[s.ref]; ok {
+			delete(p.monIn, s.ref)
+		} else {
+			p.takeCallerLocked(s.ref)
+		}
 	case sigCall, sigStopProc:
 		if s.kind == sigCall && p.bound > 0 {
 			if p.users.Load() >= p.bound {
@@ -39,7 +47,7 @@ func (p *Process) accept(s *signal) error {
 			}
 			p.users.Add(1)
 		}
-		p.addWatcherLocked(s.ref, watcher{pid: s.from, alias: true})
+		p.addCallerLocked(s.ref, s.from)
 		p.push(s)
 	case sigDown, sigNodeDownMsg:
 		p.push(s)
@@ -122,7 +130,7 @@ func (p *Process) handleQueued(s *signal) {
 	case sigCall:
 		p.deliver(CallRequest{From: From{PID: s.from, Ref: s.ref}, Request: s.msg})
 	case sigStopProc:
-		p.exitReason, p.callTerminate = s.reason, true
+		p.fail(s.reason, true)
 	case sigDown:
 		p.mu.Lock()
 		target, ok := p.monOut[s.ref]
@@ -158,11 +166,10 @@ func (p *Process) queuedExit(from PID, reason error, linked bool) {
 		p.deliver(ExitMessage{From: from, Reason: reason})
 	case errors.Is(reason, Normal):
 		if !linked && from == p.pid {
-			p.exitReason = Normal
+			p.fail(Normal, false)
 		}
 	default:
-		p.exitReason = reason
-		p.callTerminate = p.node.stopping.Load()
+		p.fail(reason, p.node.stopping.Load())
 	}
 }
 
@@ -228,8 +235,8 @@ func (p *Process) kill(reason error) {
 		return
 	}
 	go func() {
-		// An operation in flight is an enqueue or a forward: it never blocks
-		// for long, and the reaping must wait for it.
+		// A forward in flight never blocks for long, and the reaping must
+		// wait for it to be queued.
 		for p.gate.Load() != gateDead {
 			runtime.Gosched()
 		}
@@ -245,10 +252,19 @@ func (p *Process) reap(reason error) {
 		p.mu.Unlock()
 		return
 	}
-	p.reaped, p.closed, p.reason = true, true, reason
+	p.reaped, p.closed, p.doomReason = true, true, reason
 	p.queue, p.spare = nil, nil
 	timers, links, monIn, monOut := p.timers, p.links, p.monIn, p.monOut
 	p.timers, p.links, p.monIn, p.monOut = nil, nil, nil, nil
+	if p.callers != nil {
+		if monIn == nil {
+			monIn = make(map[Ref]watcher, len(p.callers.list))
+		}
+		for _, c := range p.callers.list {
+			monIn[c.ref] = watcher{pid: c.pid, alias: true}
+		}
+		p.callers = nil
+	}
 	p.mu.Unlock()
 	p.gate.Or(gateDead)
 
@@ -278,7 +294,7 @@ func (p *Process) reap(reason error) {
 	for _, ref := range refs {
 		w := monIn[ref]
 		if w.alias {
-			n.deliverCallResult(ref, callResult{err: reason, down: true, callee: p.pid})
+			_ = n.deliverCallResult(ref, callResult{err: reason, down: true, callee: p.pid}, nil)
 			continue
 		}
 		_ = n.signal(w.pid, &signal{kind: sigDown, from: p.pid, ref: ref, reason: reason})

@@ -116,39 +116,52 @@ func (n *Node) spawn(parent *Process, b Behavior, monitor bool, opts []SpawnOpti
 		// Killed, or sent a lethal exit, while Init ran.
 		p.exit()
 		p.mu.Lock()
-		reason := p.reason
+		reason := p.doomReason
 		p.mu.Unlock()
 		return PID{}, Ref{}, reason
 	}
 	var ref Ref
 	if parent != nil && (cfg.link || monitor) {
-		if !parent.enter() {
-			// The parent was killed while the child started: nothing it
-			// does from then on is seen, this child included.
+		if monitor {
+			ref = n.MakeRef()
+		}
+		// Made under the parent's lock, so that a parent killed meanwhile
+		// either has them in the tables its reaping fires, or starts no
+		// child at all: nothing it does after its death is seen.
+		parent.mu.Lock()
+		if parent.closed {
+			parent.mu.Unlock()
 			p.kill(Killed)
 			return PID{}, Ref{}, ErrDead
 		}
 		if cfg.link {
-			parent.mu.Lock()
 			parent.addLinkLocked(p.pid)
-			parent.mu.Unlock()
-			if p.accept(&signal{kind: sigLink, from: parent.pid}) != nil {
-				_ = parent.accept(&signal{kind: sigLinkExit, from: p.pid, reason: p.finalReason()})
-			}
 		}
 		if monitor {
-			ref = n.MakeRef()
-			parent.mu.Lock()
 			if parent.monOut == nil {
 				parent.monOut = make(map[Ref]Dest)
 			}
 			parent.monOut[ref] = p.pid
-			parent.mu.Unlock()
-			if p.accept(&signal{kind: sigMonitor, from: parent.pid, ref: ref}) != nil {
+		}
+		parent.mu.Unlock()
+		if cfg.link {
+			if err := p.accept(&signal{kind: sigLink, from: parent.pid, sender: parent}); err != nil {
+				if errors.Is(err, ErrDead) {
+					p.kill(Killed)
+					return PID{}, Ref{}, ErrDead
+				}
+				_ = parent.accept(&signal{kind: sigLinkExit, from: p.pid, reason: p.finalReason()})
+			}
+		}
+		if monitor {
+			if err := p.accept(&signal{kind: sigMonitor, from: parent.pid, ref: ref, sender: parent}); err != nil {
+				if errors.Is(err, ErrDead) {
+					p.kill(Killed)
+					return PID{}, Ref{}, ErrDead
+				}
 				_ = parent.accept(&signal{kind: sigDown, from: p.pid, ref: ref, reason: p.finalReason()})
 			}
 		}
-		parent.leave()
 	}
 	// Start handling whatever arrived during Init.
 	p.mu.Lock()
@@ -167,10 +180,10 @@ func (n *Node) spawn(parent *Process, b Behavior, monitor bool, opts []SpawnOpti
 func (p *Process) finalReason() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.reason == nil {
+	if !p.reaped || p.doomReason == nil {
 		return ErrNoProc
 	}
-	return p.reason
+	return p.doomReason
 }
 
 func runInit(init Initializer, p *Process) (err error) {

@@ -24,10 +24,9 @@ func (n *Node) SendAfter(d time.Duration, to Dest, msg any) TimerRef {
 // SendAfter sends msg to the destination after d, with this process as the
 // sender. A killed process starts no timers.
 func (p *Process) SendAfter(d time.Duration, to Dest, msg any) TimerRef {
-	if !p.enter() {
+	if p.dead() {
 		return TimerRef{t: deadTimer()}
 	}
-	defer p.leave()
 	return p.node.sendAfter(p.pid, d, to, msg)
 }
 
@@ -80,7 +79,7 @@ func (n *Node) sendAfter(from PID, d time.Duration, to Dest, msg any) TimerRef {
 			delete(t.owner.timers, t)
 			t.owner.mu.Unlock()
 		}
-		_ = n.send(from, to, msg)
+		_ = n.send(nil, from, to, msg)
 	}
 	if o := t.owner; o != nil {
 		o.mu.Lock()
