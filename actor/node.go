@@ -87,6 +87,10 @@ type Node struct {
 	waiters    sync.Pool   // *callWaiter
 
 	dist atomic.Pointer[distBox]
+
+	// reapers wake the reaping of a killed process whose forwards were in
+	// flight (*Process -> chan struct{}).
+	reapers sync.Map
 }
 
 // NewNode starts a node.

@@ -41,7 +41,7 @@ type Process struct {
 	// tables and the exit state below.
 	mu    sync.Mutex
 	queue []any
-	spare []any
+	spare []any // the last batch's buffer; only the goroutine handling the mailbox touches it
 	bound int32
 	// pending counts the entries queued plus those of the batch being
 	// handled (MailboxLen): settled once per batch for an unbounded mailbox,
@@ -99,13 +99,24 @@ func (p *Process) Name() string {
 // it fails once the process is dead. Every enter is paired with a leave.
 func (p *Process) enter() bool {
 	if p.gate.Add(1)&gateDead != 0 {
-		p.gate.Add(-1)
+		p.leave()
 		return false
 	}
 	return true
 }
 
-func (p *Process) leave() { p.gate.Add(-1) }
+func (p *Process) leave() {
+	if p.gate.Add(-1) == gateDead {
+		// The last forward in flight of a process killed meanwhile: its
+		// reaping waits for this.
+		if v, ok := p.node.reapers.Load(p); ok {
+			select {
+			case v.(chan struct{}) <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
 
 // dead reports whether the process has been declared dead.
 func (p *Process) dead() bool { return p.gate.Load()&gateDead != 0 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"runtime"
 	"slices"
 )
 
@@ -229,17 +228,22 @@ func (p *Process) kill(reason error) {
 	p.doomReason, p.doomTerminate = reason, false
 	p.doomed.Store(true)
 	p.mu.Unlock()
-	p.node.unregisterProcess(p)
-	if p.gate.Or(gateDead)&^gateDead == 0 {
+	n := p.node
+	n.unregisterProcess(p)
+	if p.gate.Load() == 0 && p.gate.CompareAndSwap(0, gateDead) {
 		p.reap(reason)
 		return
 	}
+	// Forwards are in flight (one may wait for room in a full send queue):
+	// the reaping waits for the last of them, woken by its leave.
+	wake := make(chan struct{}, 1)
+	n.reapers.Store(p, wake)
+	p.gate.Or(gateDead)
 	go func() {
-		// A forward in flight never blocks for long, and the reaping must
-		// wait for it to be queued.
 		for p.gate.Load() != gateDead {
-			runtime.Gosched()
+			<-wake
 		}
+		n.reapers.Delete(p)
 		p.reap(reason)
 	}()
 }
@@ -253,7 +257,7 @@ func (p *Process) reap(reason error) {
 		return
 	}
 	p.reaped, p.closed, p.doomReason = true, true, reason
-	p.queue, p.spare = nil, nil
+	p.queue = nil // spare belongs to the goroutine handling the mailbox
 	timers, links, monIn, monOut := p.timers, p.links, p.monIn, p.monOut
 	p.timers, p.links, p.monIn, p.monOut = nil, nil, nil, nil
 	if p.callers != nil {

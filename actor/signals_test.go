@@ -350,3 +350,64 @@ func TestReplyToZeroFrom(t *testing.T) {
 type loopback struct{ ep *actor.Endpoint }
 
 func (l *loopback) Forward(env actor.Envelope) error { return l.ep.Deliver(env) }
+
+// blockingDist is a distribution layer whose Forward waits until released, as
+// a send waiting for room in a full queue does.
+type blockingDist struct {
+	entered chan actor.Envelope
+	release chan struct{}
+}
+
+func (d *blockingDist) Forward(env actor.Envelope) error {
+	d.entered <- env
+	<-d.release
+	return nil
+}
+
+// Point 2: a process killed while its code hands an envelope to the
+// distribution layer is dead at once to local observers' lookups, but its
+// DOWN waits until that forward is queued; later forwards of the zombie are
+// dropped.
+func TestKilledDuringForward(t *testing.T) {
+	bubble(t, func(t *testing.T, n *actor.Node) {
+		d := &blockingDist{entered: make(chan actor.Envelope, 4), release: make(chan struct{})}
+		n.Attach(d)
+		var second error
+		pid, err := n.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+			_ = p.Send(remotePID, "first")
+			second = p.Send(remotePID, "second")
+			return nil
+		}), actor.WithName("sender"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := watch(t, n, pid)
+		if err := n.Send(pid, "go"); err != nil {
+			t.Fatal(err)
+		}
+		if env := <-d.entered; env.Message != "first" {
+			t.Fatalf("forwarded %+v", env)
+		}
+		if err := n.Exit(pid, actor.Kill); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if _, ok := n.WhereIs("sender"); ok {
+			t.Fatal("the killed process's name is still registered")
+		}
+		w.quiet(t) // the DOWN waits for the forward in flight
+		close(d.release)
+		if r := w.down(t); !errors.Is(r, actor.Killed) {
+			t.Fatalf("DOWN %v, want killed", r)
+		}
+		synctest.Wait()
+		if !errors.Is(second, actor.ErrDead) {
+			t.Fatalf("the zombie's second send: %v, want ErrDead", second)
+		}
+		select {
+		case env := <-d.entered:
+			t.Fatalf("the zombie forwarded %+v", env)
+		default:
+		}
+	})
+}
