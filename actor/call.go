@@ -118,7 +118,7 @@ func (n *Node) StopProcess(ctx context.Context, to Dest, reason error) error {
 func (n *Node) Resolve(ctx context.Context, to Dest) (PID, error) {
 	switch d := to.(type) {
 	case PID:
-		if d.Node == n.name && n.lookup(d) == nil {
+		if p := n.lookup(d); d.Node == n.name && (p == nil || p.dead()) {
 			return PID{}, n.destError("resolve", d, ErrNoProc)
 		}
 		return d, nil
@@ -308,7 +308,15 @@ func (n *Node) deliverCallResult(ref Ref, res callResult, sender *Process) error
 			env.Kind, env.Reason, env.Message = EnvDown, res.err, nil
 			env.Alias = true
 		}
-		return n.forwardFrom(sender, env)
+		err := n.forwardFrom(sender, env)
+		if err != nil && !res.down && !errors.Is(err, ErrNoConnection) && !errors.Is(err, ErrDead) {
+			// The reply itself cannot go (it does not encode, or it is too
+			// large): the caller gets why instead of waiting out its deadline.
+			n.log.Warn("reply not sent", "ref", ref.String(), "err", err.Error())
+			env.Message = &ReplyError{Ref: ref, Err: err}
+			err = n.forwardFrom(sender, env)
+		}
+		return err
 	}
 	if ref.Creation != n.creation {
 		return nil

@@ -26,10 +26,10 @@ const (
 	EnvReply                             // the answer (Message) to the request Ref
 	EnvStop                              // StopProcess of To or ToName with Reason, answered as a call
 	EnvWhereIs                           // Resolve ToName; answered with an EnvReply carrying the PID
-)
 
-// LastEnvelopeKind is the highest kind this version knows.
-const LastEnvelopeKind = EnvWhereIs
+	// LastEnvelopeKind is the highest kind this version knows.
+	LastEnvelopeKind = EnvWhereIs
+)
 
 // Envelope is a message or signal bound for another node, as a distribution
 // layer carries it. To names the destination process (or ToName a registered

@@ -146,6 +146,21 @@ func (e *ExitError) Error() string { return fmt.Sprintf("%s exited: %v", e.PID, 
 // Unwrap returns the exit reason.
 func (e *ExitError) Unwrap() error { return e.Reason }
 
+// ReplyError is what a caller gets when its callee's reply could not be
+// carried to it (it does not encode, or it is larger than a frame): the
+// callee's node sends this instead, and logs it.
+type ReplyError struct {
+	Ref Ref
+	Err error
+}
+
+func (e *ReplyError) Error() string {
+	return "actor: reply " + e.Ref.String() + " not sent: " + e.Err.Error()
+}
+
+// Unwrap returns why.
+func (e *ReplyError) Unwrap() error { return e.Err }
+
 // IsNormalExit reports whether reason is normal or shutdown (wrapped or not):
 // the reasons a supervisor counts as a clean stop.
 func IsNormalExit(reason error) bool {

@@ -137,10 +137,10 @@ func (n *Node) lookup(pid PID) *Process {
 	if !ok {
 		return nil
 	}
-	if p := v.(*Process); !p.dead() {
-		return p
-	}
-	return nil
+	// A killed process stays in the table until it is reaped; what is sent
+	// to it is refused under its lock (closed), so the hot path need not
+	// read its state here.
+	return v.(*Process)
 }
 
 // Processes lists the PIDs of the node's live processes in spawn order.

@@ -17,6 +17,10 @@ import (
 // message arrives and returns when the mailbox drains. An idle process costs a
 // few hundred bytes.
 type Process struct {
+	// The fields are laid out by who writes them: the first cache lines are
+	// read on every message and written rarely; producers write the
+	// mailbox fields of the last line on every send. A flag the handling
+	// goroutine reads per message (doomed) must not share a line with those.
 	node     *Node
 	pid      PID
 	parent   PID
@@ -37,8 +41,20 @@ type Process struct {
 	trapExit atomic.Bool
 	remote   atomic.Bool // has links or monitors to other nodes
 
-	// mu guards the mailbox, the registered name, the link and monitor
-	// tables and the exit state below.
+	// The rest is guarded by mu: the registered name, the link and monitor
+	// tables, the exit state and the mailbox.
+	name     string
+	links    map[PID]struct{}
+	monOut   map[Ref]Dest    // monitors this process holds: ref -> target
+	monIn    map[Ref]watcher // monitors on this process: ref -> who
+	nodeMons map[string]int  // node monitors this process holds
+	timers   map[*timer]struct{}
+	// callers are the pending calls' monitors (see callers.go).
+	callers *callerSet
+	// doomReason is the exit that is due (doomed), from a signal or from
+	// the process's own handler; once reaped, its final exit reason.
+	doomReason error
+
 	mu    sync.Mutex
 	queue []any
 	spare []any // the last batch's buffer; only the goroutine handling the mailbox touches it
@@ -56,19 +72,6 @@ type Process struct {
 	reaped  bool // links and monitors have fired
 	// doomTerminate: Terminate runs for the exit that is due.
 	doomTerminate bool
-	name          string
-
-	links    map[PID]struct{}
-	monOut   map[Ref]Dest    // monitors this process holds: ref -> target
-	monIn    map[Ref]watcher // monitors on this process: ref -> who
-	nodeMons map[string]int  // node monitors this process holds
-	timers   map[*timer]struct{}
-	// callers are the pending calls' monitors (see callers.go).
-	callers *callerSet
-
-	// doomReason is the exit that is due (doomed), from a signal or from
-	// the process's own handler; once reaped, its final exit reason.
-	doomReason error
 }
 
 const gateDead = 1 << 30

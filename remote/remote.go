@@ -667,6 +667,11 @@ func (r *Remote) answerUndeliverable(env actor.Envelope, err error) {
 // else is logged and dropped. The connection carries on.
 func (r *Remote) undecodable(env actor.Envelope, body *wire.BodyError) {
 	r.log.Warn("dropping message that does not decode", "from", env.From.String(), "err", body.Error())
+	if env.Kind == actor.EnvReply && env.Ref.Node == r.node.Name() {
+		// A reply this node cannot read: its caller gets why, at once.
+		_ = r.ep.Deliver(actor.Envelope{Kind: actor.EnvReply, From: env.From, Ref: env.Ref, Message: body})
+		return
+	}
 	if env.Kind == actor.EnvCall {
 		reply := actor.Envelope{Kind: actor.EnvReply, Ref: env.Ref, Message: body}
 		if env.Ref.Node == r.node.Name() {
