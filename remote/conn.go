@@ -55,8 +55,11 @@ func newConn(r *Remote, p *peer, ch Channel, index int) *conn {
 
 // enqueue adds a frame. With wait set it blocks for room until ctx ends;
 // otherwise a full queue is ErrSendQueueFull. An empty queue takes any frame,
-// so one large message cannot be refused forever.
-func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait bool) error {
+// so one large message cannot be refused forever. A signal (a DOWN, an exit,
+// a reply: what must never be dropped) may also use a reserve beyond the
+// bound, as large again; past that it is errSignalQueueFull, and the caller
+// gives the connection up rather than lose it.
+func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, signal bool) error {
 	for {
 		c.mu.Lock()
 		if c.err != nil {
@@ -73,7 +76,11 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait bo
 				return nil
 			}
 		}
-		if c.bytes == 0 || c.bytes+len(frame) <= c.r.cfg.SendQueueBytes {
+		limit := c.r.cfg.SendQueueBytes
+		if signal {
+			limit += max(c.r.cfg.SendQueueBytes, minSignalReserve)
+		}
+		if c.bytes == 0 || c.bytes+len(frame) <= limit {
 			if c.channel.Monotonic && key != (streamKey{}) {
 				if c.streams == nil {
 					c.streams = make(map[streamKey]int)
@@ -95,6 +102,9 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait bo
 		space := c.space
 		c.mu.Unlock()
 		if !wait {
+			if signal {
+				return errSignalQueueFull
+			}
 			return ErrSendQueueFull
 		}
 		select {
@@ -105,6 +115,11 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait bo
 		}
 	}
 }
+
+// minSignalReserve is the least room signals have beyond a full queue.
+const minSignalReserve = 64 << 10
+
+var errSignalQueueFull = errors.New("remote: send queue full even for signals")
 
 func (c *conn) isReady() bool {
 	select {

@@ -350,13 +350,32 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	if ch.Monotonic {
 		key = streamKey{from: env.From.String(), to: env.To.String() + env.ToName.String()}
 	}
-	if err := c.enqueue(ctx, frame, key, opts.Block); err != nil {
+	signal := isSignal(env.Kind)
+	if err := c.enqueue(ctx, frame, key, opts.Block, signal); err != nil {
+		if errors.Is(err, errSignalQueueFull) {
+			// A signal is never dropped: the connection is given up, and
+			// noconnection fires for everything across it on both sides.
+			r.log.Warn("send queue full for a signal; closing connection", "peer", via)
+			c.fail(err)
+			return fmt.Errorf("%w: %s: %w", actor.ErrNoConnection, via, err)
+		}
 		if errors.Is(err, ErrSendQueueFull) {
 			return err
 		}
-		return fmt.Errorf("%w: %s: %v", actor.ErrNoConnection, via, err)
+		return fmt.Errorf("%w: %s: %w", actor.ErrNoConnection, via, err)
 	}
 	return nil
+}
+
+// isSignal reports whether an envelope of kind is a signal that no sender
+// hears the failure of (a DOWN, an exit, a link, a reply): it must arrive or
+// its connection be declared lost. Messages and requests fail at their sender.
+func isSignal(kind actor.EnvelopeKind) bool {
+	switch kind {
+	case actor.EnvMessage, actor.EnvCall, actor.EnvStop, actor.EnvWhereIs:
+		return false
+	}
+	return true
 }
 
 // pick chooses the connection index: by partition key when given, else by
