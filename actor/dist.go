@@ -1,7 +1,9 @@
 package actor
 
 import (
+	"errors"
 	"fmt"
+	"sync/atomic"
 )
 
 // This file is the distribution interface: the one small seam between a node
@@ -201,15 +203,69 @@ func (e *Endpoint) Validate(env Envelope) error {
 	return nil
 }
 
+// Session is one session of the distribution layer with another node (all of
+// its connections, from the handshake until the node is reported down).
+// Everything delivered through it after NodeDown for its node is dropped, so
+// nothing from a lost session reaches a process after the noconnection its
+// loss caused, however much the layer still had buffered. A layer opens one
+// per session, before the session can deliver anything, and after the
+// NodeDown of the session before it.
+type Session struct {
+	e    *Endpoint
+	node string
+	st   *remoteNode
+	gen  uint64
+}
+
+// remoteNode is what a node keeps about another while sessions with it are
+// open: whether the current one went down. It is dropped at the node-down,
+// so a node keeps nothing about nodes it no longer talks to.
+type remoteNode struct {
+	downs   atomic.Uint64
+	retired atomic.Bool
+}
+
+func (n *Node) remoteNode(node string) *remoteNode {
+	if v, ok := n.remotes.Load(node); ok {
+		return v.(*remoteNode)
+	}
+	v, _ := n.remotes.LoadOrStore(node, &remoteNode{})
+	return v.(*remoteNode)
+}
+
+// Session opens a session with node.
+func (e *Endpoint) Session(node string) *Session {
+	for {
+		st := e.n.remoteNode(node)
+		gen := st.downs.Load()
+		if !st.retired.Load() {
+			return &Session{e: e, node: node, st: st, gen: gen}
+		}
+		e.n.remotes.CompareAndDelete(node, st)
+	}
+}
+
+// stale reports whether the session's node went down since it opened.
+func (s *Session) stale() bool { return s != nil && s.st.downs.Load() != s.gen }
+
+// Deliver is Endpoint.Deliver for what arrives through this session: once
+// its node has gone down it delivers nothing (and returns ErrNoConnection).
+func (s *Session) Deliver(env Envelope) error { return s.e.deliver(env, s) }
+
 // Deliver hands an envelope that arrived from another node to its local
 // destination. Failures are answered as Erlang would: a link or monitor to a
 // missing process gets an exit or DOWN with noproc, a request to one gets its
 // DOWN. It returns an error wrapping ErrMalformed for an envelope that is not
 // well formed (see Validate; the layer should treat the peer as broken), and
 // ErrNoProc for a message to a process that is not there.
-func (e *Endpoint) Deliver(env Envelope) error {
+func (e *Endpoint) Deliver(env Envelope) error { return e.deliver(env, nil) }
+
+func (e *Endpoint) deliver(env Envelope, sess *Session) error {
 	if err := e.Validate(env); err != nil {
 		return err
+	}
+	if sess.stale() {
+		return ErrNoConnection
 	}
 	n := e.n
 	switch env.Kind {
@@ -235,7 +291,7 @@ func (e *Endpoint) Deliver(env Envelope) error {
 		if p == nil {
 			return ErrNoProc
 		}
-		return p.enqueue(env.Message, nil)
+		return p.enqueueFrom(env.Message, nil, sess)
 	case EnvWhereIs:
 		var pid PID
 		if p != nil {
@@ -262,10 +318,13 @@ func (e *Endpoint) Deliver(env Envelope) error {
 	case EnvStop:
 		s = &signal{kind: sigStopProc, alias: true}
 	}
-	s.from, s.ref, s.reason = env.From, env.Ref, env.Reason
+	s.from, s.ref, s.reason, s.session = env.From, env.Ref, env.Reason, sess
 	err := ErrNoProc
 	if p != nil {
 		err = p.accept(s)
+	}
+	if errors.Is(err, ErrNoConnection) {
+		return err // the session went down meanwhile: nothing to answer
 	}
 	if err != nil {
 		if byName && p == nil {
@@ -311,6 +370,14 @@ func (e *Endpoint) NodeDown(node string, cause error) {
 	if n.isLocal(node) {
 		return
 	}
+	// First: from here on, the lost sessions deliver nothing. A process
+	// takes this into account under its own lock, so what a session
+	// delivered is either before the node-down in that process's queue or
+	// not delivered at all.
+	st := n.remoteNode(node)
+	st.downs.Add(1)
+	st.retired.Store(true)
+	n.remotes.CompareAndDelete(node, st)
 	reason := ErrNoConnection
 	if cause != nil && cause != ErrNoConnection {
 		reason = &connectionLost{cause: cause}

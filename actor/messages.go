@@ -71,11 +71,14 @@ type signal struct {
 	// sender is the local process whose code sent the signal (nil for the
 	// runtime's own): a signal from a process killed meanwhile is dropped.
 	sender *Process
-	kind   signalKind
-	alias  bool // monitor/down whose watcher is a call waiter, not a process
-	from   PID
-	ref    Ref
-	reason error
-	node   string
-	msg    any
+	// session is the distribution session the signal arrived through; one
+	// whose node went down since delivers nothing.
+	session *Session
+	kind    signalKind
+	alias   bool // monitor/down whose watcher is a call waiter, not a process
+	from    PID
+	ref     Ref
+	reason  error
+	node    string
+	msg     any
 }

@@ -88,6 +88,10 @@ type Node struct {
 
 	dist atomic.Pointer[distBox]
 
+	// remotes holds, per other node, the count of its sessions that went
+	// down (string -> *remoteNode).
+	remotes sync.Map
+
 	// reapers wake the reaping of a killed process whose forwards were in
 	// flight (*Process -> chan struct{}).
 	reapers sync.Map

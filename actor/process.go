@@ -127,7 +127,11 @@ func (p *Process) dead() bool { return p.gate.Load()&gateDead != 0 }
 // enqueue appends a user message to the mailbox and schedules the process if
 // it was idle. sender is the local process whose code sends it, if any; a
 // dead one's message is refused.
-func (p *Process) enqueue(m any, sender *Process) error {
+func (p *Process) enqueue(m any, sender *Process) error { return p.enqueueFrom(m, sender, nil) }
+
+// enqueueFrom is enqueue for what a distribution session delivers: nothing
+// from a session whose node went down.
+func (p *Process) enqueueFrom(m any, sender *Process, sess *Session) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -136,6 +140,10 @@ func (p *Process) enqueue(m any, sender *Process) error {
 	if sender != nil && sender.dead() {
 		p.mu.Unlock()
 		return ErrDead
+	}
+	if sess.stale() {
+		p.mu.Unlock()
+		return ErrNoConnection
 	}
 	if p.bound > 0 {
 		if p.users.Load() >= p.bound {

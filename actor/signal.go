@@ -24,6 +24,10 @@ func (p *Process) accept(s *signal) error {
 		p.mu.Unlock()
 		return ErrDead
 	}
+	if s.session.stale() {
+		p.mu.Unlock()
+		return ErrNoConnection
+	}
 	kill := false
 	switch s.kind {
 	case sigLink:

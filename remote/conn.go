@@ -227,10 +227,10 @@ func (c *conn) readLoop(tc transport.Conn) {
 				c.malformed(err)
 				return
 			}
-			c.r.undecodable(env, body)
+			c.r.undecodable(c.peer.sess, env, body)
 			continue
 		}
-		if err := c.r.inbound(env); err != nil {
+		if err := c.r.inbound(c.peer.sess, env); err != nil {
 			c.malformed(err)
 			return
 		}

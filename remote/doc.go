@@ -61,8 +61,15 @@
 // takes the whole queue at once and writes it with one call, so small messages
 // share syscalls under load.
 //
+// A signal (a DOWN, an exit, a link, a reply) is never dropped for a full
+// queue: signals may use a reserve beyond the bound, and a signal that finds
+// even that full gives the connection up, so that noconnection fires for
+// everything across it instead.
+//
 // Losing any connection to a peer takes the peer down: every connection to it
 // closes, every link and monitor across it fires with noconnection, node
 // monitors get NodeDownMessage, pending calls fail with noconnection, and
-// subscribers get a PeerDown event. The next send dials again.
+// subscribers get a PeerDown event. Nothing the lost session's connections
+// still held is delivered after that (each peer session delivers through an
+// actor.Session). The next send dials again, as a new session.
 package remote

@@ -43,9 +43,13 @@ type Remote struct {
 	events  chan pendingEvent
 }
 
-// peer is one remote node with its slots, one per channel and index.
+// peer is one remote node with its slots, one per channel and index: one
+// session, from its first connection until it is taken down.
 type peer struct {
-	name     string
+	name string
+	// sess delivers what the peer's connections read; after the peer's
+	// node-down it delivers nothing.
+	sess     *actor.Session
 	spec     NodeSpec
 	creation uint32
 	up       bool
@@ -159,6 +163,14 @@ func (p *peer) all() []*conn {
 		}
 	}
 	return append(out, p.extra...)
+}
+
+// newPeerLocked makes the current peer for node, with a session opened after
+// the node-down of the one before (both happen under r.mu). r.mu is held.
+func (r *Remote) newPeerLocked(node string) *peer {
+	p := &peer{name: node, slots: make(map[string][]*conn), sess: r.ep.Session(node)}
+	r.peers[node] = p
+	return p
 }
 
 // downsWith returns how many sessions with node have ended.
@@ -412,8 +424,7 @@ func (r *Remote) slot(node string, ch Channel, index int) (*conn, error) {
 	}
 	p := r.peers[node]
 	if p == nil {
-		p = &peer{name: node, slots: make(map[string][]*conn)}
-		r.peers[node] = p
+		p = r.newPeerLocked(node)
 	}
 	slots := p.slots[ch.Name]
 	if slots == nil {
@@ -568,8 +579,7 @@ func (r *Remote) accept(tc transport.Conn) {
 		p = nil
 	}
 	if p == nil {
-		p = &peer{name: h.spec.Name, slots: make(map[string][]*conn)}
-		r.peers[h.spec.Name] = p
+		p = r.newPeerLocked(h.spec.Name)
 	}
 	c := newConn(r, p, ch, h.index)
 	c.inbound = true
@@ -650,7 +660,7 @@ func (r *Remote) peerDown(p *peer, reason error) {
 // inbound handles an envelope that arrived: delivered here, or relayed on when
 // this node is a relay for it. It returns an error only for a malformed
 // envelope, which breaks the connection it came on.
-func (r *Remote) inbound(env actor.Envelope) error {
+func (r *Remote) inbound(sess *actor.Session, env actor.Envelope) error {
 	dest := env.DestNode()
 	if dest == "" {
 		return fmt.Errorf("remote: envelope for no node: %w", actor.ErrMalformed)
@@ -664,7 +674,7 @@ func (r *Remote) inbound(env actor.Envelope) error {
 		}
 		return nil
 	}
-	err := r.ep.Deliver(env)
+	err := sess.Deliver(env)
 	if errors.Is(err, actor.ErrMalformed) {
 		return err
 	}
@@ -684,11 +694,11 @@ func (r *Remote) answerUndeliverable(env actor.Envelope, err error) {
 // undecodable handles an envelope whose header arrived intact but whose
 // message did not decode here: a call gets the error as its reply, anything
 // else is logged and dropped. The connection carries on.
-func (r *Remote) undecodable(env actor.Envelope, body *wire.BodyError) {
+func (r *Remote) undecodable(sess *actor.Session, env actor.Envelope, body *wire.BodyError) {
 	r.log.Warn("dropping message that does not decode", "from", env.From.String(), "err", body.Error())
 	if env.Kind == actor.EnvReply && env.Ref.Node == r.node.Name() {
 		// A reply this node cannot read: its caller gets why, at once.
-		_ = r.ep.Deliver(actor.Envelope{Kind: actor.EnvReply, From: env.From, Ref: env.Ref, Message: body})
+		_ = sess.Deliver(actor.Envelope{Kind: actor.EnvReply, From: env.From, Ref: env.Ref, Message: body})
 		return
 	}
 	if env.Kind == actor.EnvCall {
