@@ -61,11 +61,11 @@ func writeFrame(conn transport.Conn, f *wirepb.Frame) error {
 func readFrame(conn transport.Conn) (*wirepb.Frame, error) {
 	b, err := conn.ReadFrame()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	f, err := wire.DecodeFrame(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	return f, nil
 }
@@ -110,7 +110,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		Downs: r.downsWith(expect),
 	}}})
 	if err != nil {
-		return peerHello{}, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return peerHello{}, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	f, err := readFrame(conn)
 	if err != nil {
@@ -135,7 +135,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		Digest: digest(r.cfg.Cookie, "D", ch.GetChallenge(), r.node.Name()),
 	}}})
 	if err != nil {
-		return peerHello{}, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return peerHello{}, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	f, err = readFrame(conn)
 	if err != nil {
@@ -201,7 +201,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		Downs: r.downsWith(h.GetName()),
 	}}})
 	if err != nil {
-		return peer, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return peer, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	f, err = readFrame(conn)
 	if err != nil {
@@ -224,7 +224,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		return peer, err
 	}
 	if err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Accept{Accept: &wirepb.Accept{}}}); err != nil {
-		return peer, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return peer, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	return peer, nil
 }

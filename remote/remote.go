@@ -69,6 +69,13 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if tcp, ok := cfg.Transport.(*transport.TCP); ok && tcp.Logger == nil {
+		// Refused TLS handshakes are logged where the node's own log is,
+		// not discarded.
+		withLog := *tcp
+		withLog.Logger = cfg.Logger.With("node", node.Name())
+		cfg.Transport = &withLog
+	}
 	r := &Remote{
 		node:   node,
 		cfg:    cfg,
