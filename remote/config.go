@@ -88,6 +88,13 @@ type Config struct {
 	Resolve func(ctx context.Context, node string) ([]string, error)
 	// HandshakeTimeout bounds dialing plus the handshake. Default 5 s.
 	HandshakeTimeout time.Duration
+	// NetTickTime is Erlang's net_ticktime: a connection that hears nothing
+	// from its peer for this long (the peer writes a tick every quarter of
+	// it when it has nothing else to send) is declared lost, and
+	// noconnection fires across it. Default 60 s, as in Erlang; negative
+	// turns ticking off (a frozen peer is then never detected here; the peer
+	// service's heartbeats still would).
+	NetTickTime time.Duration
 	// Logger receives connection events. Default: the node's logger.
 	Logger *slog.Logger
 }
@@ -118,6 +125,9 @@ func (c Config) withDefaults(nodeLog *slog.Logger) Config {
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = 5 * time.Second
+	}
+	if c.NetTickTime == 0 {
+		c.NetTickTime = 60 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = nodeLog

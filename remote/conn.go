@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gotp-dev/gotp/remote/transport"
 	"github.com/gotp-dev/gotp/remote/wire"
@@ -31,6 +33,13 @@ type conn struct {
 	notify  chan struct{}     // the writer's wake-up, signalled on empty -> non-empty
 	space   chan struct{}     // closed (and replaced) when the writer frees room
 	err     error             // why the connection ended
+
+	// The net tick (tick.go): heard and spoke say whether a frame was read
+	// or written since the last tick; silent counts the ticks in a row that
+	// heard nothing (only the tick touches it).
+	heard, spoke atomic.Bool
+	silent       int
+	ticker       *time.Timer
 }
 
 type queued struct {
@@ -138,6 +147,7 @@ func (c *conn) start(tc transport.Conn) {
 	close(c.ready)
 	go c.writeLoop(tc)
 	go c.readLoop(tc)
+	c.startTicking()
 }
 
 // maxWriteBatch bounds the bytes one WriteFrames call takes from the queue,
@@ -169,6 +179,9 @@ func (c *conn) writeLoop(tc transport.Conn) {
 			if err != nil {
 				c.fail(err)
 				return
+			}
+			if !c.spoke.Load() {
+				c.spoke.Store(true)
 			}
 		}
 	}
@@ -212,6 +225,12 @@ func (c *conn) readLoop(tc transport.Conn) {
 		if err != nil {
 			c.fail(err)
 			return
+		}
+		if !c.heard.Load() {
+			c.heard.Store(true)
+		}
+		if len(b) == 0 {
+			continue // a net tick
 		}
 		// One decode per frame: anything but an envelope after the
 		// handshake is malformed.
@@ -262,6 +281,9 @@ func (c *conn) fail(err error) {
 	}
 	c.err = err
 	tc := c.tc
+	if c.ticker != nil {
+		c.ticker.Stop()
+	}
 	c.queue, c.streams, c.bytes = nil, nil, 0
 	c.mu.Unlock()
 	down := r.takePeerLocked(c.peer, err)

@@ -66,6 +66,12 @@
 // even that full gives the connection up, so that noconnection fires for
 // everything across it instead.
 //
+// Every connection ticks as Erlang's net_kernel does (Config.NetTickTime,
+// default 60 s): a connection with nothing to send writes an empty frame
+// every quarter of it, and one that hears nothing for the whole of it is
+// declared lost, so a frozen peer (SIGSTOP, a hung host) is detected. The
+// protocol version is 2 since ticks; a version-1 peer is refused.
+//
 // Losing any connection to a peer takes the peer down: every connection to it
 // closes, every link and monitor across it fires with noconnection, node
 // monitors get NodeDownMessage, pending calls fail with noconnection, and

@@ -14,7 +14,8 @@ import (
 )
 
 // protocolVersion is the handshake and envelope protocol spoken here.
-const protocolVersion = 1
+// Version 2 adds the net tick's empty frames.
+const protocolVersion = 2
 
 // The handshake, dialer D and acceptor A, each with its own random challenge:
 //

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/remote"
@@ -44,10 +45,10 @@ func TestHelperNode(t *testing.T) {
 	select {}
 }
 
-func TestSeparateOSProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
+// startChild runs TestHelperNode in a child OS process and returns it with the
+// address its node listens on. The child is killed when the test ends.
+func startChild(t *testing.T) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperNode$", "-test.v=false")
 	cmd.Env = append(os.Environ(), "GOTP_HELPER_NODE=1")
 	out, err := cmd.StdoutPipe()
@@ -76,6 +77,14 @@ func TestSeparateOSProcess(t *testing.T) {
 		for lines.Scan() {
 		}
 	}()
+	return cmd, addr
+}
+
+func TestSeparateOSProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	cmd, addr := startChild(t)
 
 	parent := startNode(t, nil, "parent", remote.Config{Cookie: "os-test"})
 	if err := parent.r.Connect(ctxT(t), remote.NodeSpec{Name: "child", Addrs: []string{addr}}); err != nil {
@@ -127,5 +136,39 @@ func TestSeparateOSProcess(t *testing.T) {
 	}
 	if _, err := parent.Call(ctxT(t), server, "x"); !errors.Is(err, actor.ErrNoConnection) {
 		t.Fatalf("call after SIGKILL: %v", err)
+	}
+}
+
+// A frozen peer (SIGSTOP: its sockets stay open, nothing comes) is declared
+// lost after the net tick time, as Erlang's net_kernel declares it.
+func TestFrozenOSProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	cmd, addr := startChild(t)
+	const tickTime = 2 * time.Second
+	parent := startNode(t, nil, "parent", remote.Config{Cookie: "os-test", NetTickTime: tickTime})
+	if err := parent.r.Connect(ctxT(t), remote.NodeSpec{Name: "child", Addrs: []string{addr}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := parent.Call(ctxT(t), actor.Name{Node: "child", Name: "echo"}, "self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := spawnProbe(t, parent)
+	pr.do(t, parent, func(p *actor.Process) { p.Monitor(got.(actor.PID)) })
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	frozen := time.Now()
+	select {
+	case m := <-pr.ch:
+		d, ok := m.(actor.DownMessage)
+		if !ok || !errors.Is(d.Reason, actor.ErrNoConnection) {
+			t.Fatalf("got %#v, want a noconnection DOWN", m)
+		}
+		t.Logf("a frozen peer was declared lost %v after SIGSTOP (net tick time %v)", time.Since(frozen).Round(time.Millisecond), tickTime)
+	case <-time.After(5 * tickTime):
+		t.Fatalf("a frozen peer was not detected within %v", 5*tickTime)
 	}
 }

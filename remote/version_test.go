@@ -29,7 +29,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"garbage", func() []byte { return []byte{0xde, 0xad, 0xbe, 0xef} }, "", "handshake failed"},
 		{"wrong name", func() []byte {
 			b, _ := wire.EncodeFrame(&wirepb.Frame{Body: &wirepb.Frame_Hello{Hello: &wirepb.Hello{
-				Name: "x", Creation: 1, Version: 1, ExpectName: "not-b", Channel: remote.DefaultChannel, Challenge: make([]byte, 32),
+				Name: "x", Creation: 1, Version: remote.ProtocolVersion, ExpectName: "not-b", Channel: remote.DefaultChannel, Challenge: make([]byte, 32),
 			}}})
 			return b
 		}, "peer has another name", "peer has another name"},
