@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -17,17 +18,22 @@ import (
 // Version 2 adds the net tick's empty frames.
 const protocolVersion = 2
 
-// The handshake, dialer D and acceptor A, each with its own random challenge:
+// The handshake, dialer D and acceptor A, each with its own random challenge.
+// As in Erlang's distribution handshake the dialer proves itself first:
 //
-//	D -> A  Hello{name, creation, tags, addrs, expected name, channel, index, cD}
-//	A -> D  Challenge{name, creation, tags, addrs, cA, digest(cookie, "A", cD, nameA)}   or Refuse
-//	D -> A  ChallengeAck{digest(cookie, "D", cA, nameD)}                               or Refuse
-//	A -> D  Accept                                                                     or Refuse
+//	D -> A  Hello{name, creation, tags, addrs, expected name, channel, index}
+//	A -> D  Challenge{name, creation, tags, addrs, cA}                      or Refuse
+//	D -> A  ChallengeAck{digest(cookie, "D", T), cD}                        or Refuse
+//	A -> D  Accept{digest(cookie, "A", T)}                                  or Refuse
 //
-// Each side proves it knows the cookie by a keyed digest over the other's
-// fresh challenge, so the cookie never crosses the wire and an old exchange
-// cannot be replayed. A refusal carries a reason, logged on both sides, and
-// possibly a referral to another node.
+// where the transcript T is both names, both creations, cA and cD. The
+// acceptor computes nothing from the cookie over a value the dialer chose
+// until the dialer has answered the acceptor's own fresh challenge, so
+// reaching the port gives no offline oracle for the cookie; binding the
+// transcript means a proof cannot be lifted into another session or between
+// other nodes. Each side checks the other's proof, so the cookie never crosses
+// the wire and an old exchange cannot be replayed. A refusal carries a
+// reason, logged on both sides, and possibly a referral to another node.
 
 type peerHello struct {
 	spec     NodeSpec
@@ -37,16 +43,38 @@ type peerHello struct {
 	downs    uint64 // the peer's count of its ended sessions with us
 }
 
-func digest(cookie, role string, challenge []byte, name string) []byte {
+// transcript is what both proofs cover.
+type transcript struct {
+	dialer, acceptor                   string
+	dialerCreation, acceptorCreation   uint32
+	acceptorChallenge, dialerChallenge []byte
+}
+
+// digest is one side's proof over the transcript; role is "D" or "A".
+func (t transcript) digest(cookie, role string) []byte {
 	m := hmac.New(sha256.New, []byte(cookie))
-	m.Write([]byte("gotp-handshake-v1\x00" + role + "\x00"))
-	m.Write(challenge)
-	m.Write([]byte("\x00" + name))
+	var b []byte
+	b = append(b, "gotp-handshake-v2\x00"...)
+	b = append(b, role...)
+	for _, s := range []string{t.dialer, t.acceptor} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.BigEndian.AppendUint32(b, t.dialerCreation)
+	b = binary.BigEndian.AppendUint32(b, t.acceptorCreation)
+	for _, c := range [][]byte{t.acceptorChallenge, t.dialerChallenge} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(c)))
+		b = append(b, c...)
+	}
+	m.Write(b)
 	return m.Sum(nil)
 }
 
+// challengeSize is the length of a fresh challenge; a peer's must be as long.
+const challengeSize = 32
+
 func newChallenge() []byte {
-	b := make([]byte, 32)
+	b := make([]byte, challengeSize)
 	_, _ = rand.Read(b)
 	return b
 }
@@ -103,11 +131,10 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 
-	mine := newChallenge()
 	err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Hello{Hello: &wirepb.Hello{
 		Name: r.node.Name(), Creation: r.node.Creation(), Version: protocolVersion,
 		Tags: r.cfg.Tags, Addrs: r.Addrs(), ExpectName: expect,
-		Channel: channel, ConnIndex: uint32(index), Challenge: mine,
+		Channel: channel, ConnIndex: uint32(index),
 		Downs: r.downsWith(expect),
 	}}})
 	if err != nil {
@@ -128,12 +155,16 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		refuse(conn, ErrWrongName)
 		return peerHello{}, fmt.Errorf("%w: dialed %s, reached %s", ErrWrongName, expect, ch.GetName())
 	}
-	if !hmac.Equal(ch.GetDigest(), digest(r.cfg.Cookie, "A", mine, ch.GetName())) {
-		refuse(conn, ErrBadCookie)
-		return peerHello{}, fmt.Errorf("%w: %s", ErrBadCookie, ch.GetName())
+	if len(ch.GetChallenge()) != challengeSize {
+		return peerHello{}, fmt.Errorf("%w: challenge of %d bytes", ErrHandshake, len(ch.GetChallenge()))
+	}
+	tr := transcript{
+		dialer: r.node.Name(), acceptor: ch.GetName(),
+		dialerCreation: r.node.Creation(), acceptorCreation: ch.GetCreation(),
+		acceptorChallenge: ch.GetChallenge(), dialerChallenge: newChallenge(),
 	}
 	err = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_ChallengeAck{ChallengeAck: &wirepb.ChallengeAck{
-		Digest: digest(r.cfg.Cookie, "D", ch.GetChallenge(), r.node.Name()),
+		Digest: tr.digest(r.cfg.Cookie, "D"), Challenge: tr.dialerChallenge,
 	}}})
 	if err != nil {
 		return peerHello{}, fmt.Errorf("%w: %w", ErrHandshake, err)
@@ -145,8 +176,13 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 	if rf := f.GetRefuse(); rf != nil {
 		return peerHello{}, refusalOf(rf)
 	}
-	if f.GetAccept() == nil {
+	acc := f.GetAccept()
+	if acc == nil {
 		return peerHello{}, fmt.Errorf("%w: expected accept", ErrHandshake)
+	}
+	if !hmac.Equal(acc.GetDigest(), tr.digest(r.cfg.Cookie, "A")) {
+		// The acceptor accepted without knowing the cookie: not a peer.
+		return peerHello{}, fmt.Errorf("%w: %s", ErrBadCookie, ch.GetName())
 	}
 	return peerHello{
 		spec:     NodeSpec{Name: ch.GetName(), Addrs: ch.GetAddrs(), Tags: ch.GetTags()},
@@ -195,11 +231,14 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		refuse(conn, reason)
 		return peer, reason
 	}
-	mine := newChallenge()
+	tr := transcript{
+		dialer: h.GetName(), acceptor: r.node.Name(),
+		dialerCreation: h.GetCreation(), acceptorCreation: r.node.Creation(),
+		acceptorChallenge: newChallenge(),
+	}
 	err = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Challenge{Challenge: &wirepb.Challenge{
 		Name: r.node.Name(), Creation: r.node.Creation(), Tags: r.cfg.Tags, Addrs: r.Addrs(),
-		Challenge: mine, Digest: digest(r.cfg.Cookie, "A", h.GetChallenge(), r.node.Name()),
-		Downs: r.downsWith(h.GetName()),
+		Challenge: tr.acceptorChallenge, Downs: r.downsWith(h.GetName()),
 	}}})
 	if err != nil {
 		return peer, fmt.Errorf("%w: %w", ErrHandshake, err)
@@ -215,7 +254,8 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 	if ack == nil {
 		return peer, fmt.Errorf("%w: expected challenge ack", ErrHandshake)
 	}
-	if !hmac.Equal(ack.GetDigest(), digest(r.cfg.Cookie, "D", mine, h.GetName())) {
+	tr.dialerChallenge = ack.GetChallenge()
+	if len(tr.dialerChallenge) != challengeSize || !hmac.Equal(ack.GetDigest(), tr.digest(r.cfg.Cookie, "D")) {
 		refuse(conn, ErrBadCookie)
 		return peer, fmt.Errorf("%w: %s", ErrBadCookie, h.GetName())
 	}
@@ -224,7 +264,9 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		refuse(conn, err)
 		return peer, err
 	}
-	if err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Accept{Accept: &wirepb.Accept{}}}); err != nil {
+	if err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Accept{Accept: &wirepb.Accept{
+		Digest: tr.digest(r.cfg.Cookie, "A"),
+	}}}); err != nil {
 		return peer, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	return peer, nil

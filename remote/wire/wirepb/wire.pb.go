@@ -445,7 +445,9 @@ type Hello struct {
 	ExpectName string `protobuf:"bytes,6,opt,name=expect_name,json=expectName,proto3" json:"expect_name,omitempty"`
 	Channel    string `protobuf:"bytes,7,opt,name=channel,proto3" json:"channel,omitempty"`
 	ConnIndex  uint32 `protobuf:"varint,8,opt,name=conn_index,json=connIndex,proto3" json:"conn_index,omitempty"`
-	Challenge  []byte `protobuf:"bytes,9,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// challenge is unused since version 2 (the dialer sends its challenge in
+	// ChallengeAck, after it has proved itself).
+	Challenge []byte `protobuf:"bytes,9,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	// downs counts the dialer's sessions with the acceptor that have ended;
 	// it tells a redial after a loss from a crossed dial in the same session.
 	Downs         uint64 `protobuf:"varint,10,opt,name=downs,proto3" json:"downs,omitempty"`
@@ -553,8 +555,8 @@ func (x *Hello) GetDowns() uint64 {
 	return 0
 }
 
-// Challenge answers a Hello: the accepting node's identity, its own challenge
-// and its digest of the dialer's challenge.
+// Challenge answers a Hello: the accepting node's identity and its challenge.
+// It proves nothing yet: the dialer proves itself first.
 type Challenge struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -562,7 +564,8 @@ type Challenge struct {
 	Tags      map[string]string      `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Addrs     []string               `protobuf:"bytes,4,rep,name=addrs,proto3" json:"addrs,omitempty"`
 	Challenge []byte                 `protobuf:"bytes,5,opt,name=challenge,proto3" json:"challenge,omitempty"`
-	Digest    []byte                 `protobuf:"bytes,6,opt,name=digest,proto3" json:"digest,omitempty"`
+	// digest is unused since version 2.
+	Digest []byte `protobuf:"bytes,6,opt,name=digest,proto3" json:"digest,omitempty"`
 	// downs counts the acceptor's sessions with the dialer that have ended.
 	Downs         uint64 `protobuf:"varint,7,opt,name=downs,proto3" json:"downs,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -648,10 +651,13 @@ func (x *Challenge) GetDowns() uint64 {
 	return 0
 }
 
-// ChallengeAck is the dialer's digest of the accepting node's challenge.
+// ChallengeAck is the dialer's proof: its digest over the handshake
+// transcript (both names and creations, the acceptor's challenge and its
+// own), and its own challenge for the acceptor to answer.
 type ChallengeAck struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Digest        []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	Challenge     []byte                 `protobuf:"bytes,2,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -693,10 +699,19 @@ func (x *ChallengeAck) GetDigest() []byte {
 	return nil
 }
 
-// Accept ends a successful handshake.
+func (x *ChallengeAck) GetChallenge() []byte {
+	if x != nil {
+		return x.Challenge
+	}
+	return nil
+}
+
+// Accept ends a successful handshake with the acceptor's proof: its digest
+// over the transcript, which the dialer checks before it trusts the peer.
 type Accept struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Parallelism   uint32                 `protobuf:"varint,1,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
+	Digest        []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -736,6 +751,13 @@ func (x *Accept) GetParallelism() uint32 {
 		return x.Parallelism
 	}
 	return 0
+}
+
+func (x *Accept) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
 }
 
 // Refuse ends a failed handshake. A node may refer the dialer to another
@@ -1857,11 +1879,13 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\x05downs\x18\a \x01(\x04R\x05downs\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"&\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"D\n" +
 	"\fChallengeAck\x12\x16\n" +
-	"\x06digest\x18\x01 \x01(\fR\x06digest\"*\n" +
+	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x1c\n" +
+	"\tchallenge\x18\x02 \x01(\fR\tchallenge\"B\n" +
 	"\x06Accept\x12 \n" +
-	"\vparallelism\x18\x01 \x01(\rR\vparallelism\"l\n" +
+	"\vparallelism\x18\x01 \x01(\rR\vparallelism\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\"l\n" +
 	"\x06Refuse\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12#\n" +
 	"\rreferral_name\x18\x02 \x01(\tR\freferralName\x12%\n" +
