@@ -88,6 +88,11 @@ type Config struct {
 	Resolve func(ctx context.Context, node string) ([]string, error)
 	// HandshakeTimeout bounds dialing plus the handshake. Default 5 s.
 	HandshakeTimeout time.Duration
+	// MaxHandshakes bounds the inbound connections in their handshake at
+	// once. Past it, the oldest such connection is closed to make room, so a
+	// flood of sockets that never finish costs at most this many and never
+	// delays a peer that does. Default 1024.
+	MaxHandshakes int
 	// NetTickTime is Erlang's net_ticktime: a connection that hears nothing
 	// from its peer for this long (the peer writes a tick every quarter of
 	// it when it has nothing else to send) is declared lost, and
@@ -125,6 +130,9 @@ func (c Config) withDefaults(nodeLog *slog.Logger) Config {
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = 5 * time.Second
+	}
+	if c.MaxHandshakes <= 0 {
+		c.MaxHandshakes = 1024
 	}
 	if c.NetTickTime == 0 {
 		c.NetTickTime = 60 * time.Second

@@ -31,6 +31,14 @@
 // on both sides with its reason and no process message crosses a refused
 // connection.
 //
+// Until a peer has proved the cookie it is a stranger: its frames may be at
+// most 4 KiB (a length prefix claiming more closes the connection before
+// anything is allocated), its connection holds a small read buffer, and it
+// has HandshakeTimeout to finish. At most Config.MaxHandshakes inbound
+// connections are in their handshake at once; one more closes the oldest,
+// so sockets that connect and say nothing (plain or TLS) cost about 10 KiB
+// and a goroutine each, and never delay a peer that does finish.
+//
 // # Messages on the wire
 //
 // Frames carry protobuf envelopes (see package wire for the value mapping:

@@ -126,10 +126,29 @@ func refuse(conn transport.Conn, reason error) {
 	_ = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Refuse{Refuse: r}})
 }
 
+// handshakeFrameLimit bounds a frame read before the peer is authenticated:
+// a handshake frame is a few hundred bytes, and a length prefix from an
+// unknown peer must not make this side allocate more.
+const handshakeFrameLimit = 4 << 10
+
+// readLimiter is a transport connection whose frame limit can be lowered
+// for the handshake (the TCP and in-memory transports' are).
+type readLimiter interface{ SetReadLimit(n int) }
+
+// limitReads sets the connection's frame limit, where it has one; 0 restores
+// the full limit.
+func limitReads(conn transport.Conn, n int) {
+	if l, ok := conn.(readLimiter); ok {
+		l.SetReadLimit(n)
+	}
+}
+
 // dialHandshake runs the dialer's side on a fresh connection.
 func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect, channel string, index int) (peerHello, error) {
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
+	limitReads(conn, handshakeFrameLimit)
+	defer limitReads(conn, 0)
 
 	err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Hello{Hello: &wirepb.Hello{
 		Name: r.node.Name(), Creation: r.node.Creation(), Version: protocolVersion,
@@ -197,6 +216,8 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peerHello, error) {
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
+	limitReads(conn, handshakeFrameLimit)
+	defer limitReads(conn, 0)
 
 	f, err := readFrame(conn)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/internal/halfopen"
 	"github.com/gotp-dev/gotp/remote/transport"
 	"github.com/gotp-dev/gotp/remote/wire"
 )
@@ -28,6 +29,7 @@ type Remote struct {
 	seed   maphash.Seed
 
 	listeners []transport.Listener
+	halfOpen  *halfopen.Set // inbound connections in their handshake
 	addrs     []string
 	ctx       context.Context // ends when the layer stops
 	cancel    context.CancelFunc
@@ -77,16 +79,17 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 		cfg.Transport = &withLog
 	}
 	r := &Remote{
-		node:   node,
-		cfg:    cfg,
-		log:    cfg.Logger.With("node", node.Name()),
-		policy: cfg.Policy,
-		seed:   maphash.MakeSeed(),
-		peers:  make(map[string]*peer),
-		downs:  make(map[string]uint64),
-		known:  make(map[string]NodeSpec),
-		subs:   make(map[int]func(Event)),
-		events: make(chan pendingEvent, 256),
+		node:     node,
+		cfg:      cfg,
+		log:      cfg.Logger.With("node", node.Name()),
+		policy:   cfg.Policy,
+		seed:     maphash.MakeSeed(),
+		peers:    make(map[string]*peer),
+		downs:    make(map[string]uint64),
+		known:    make(map[string]NodeSpec),
+		subs:     make(map[int]func(Event)),
+		events:   make(chan pendingEvent, 256),
+		halfOpen: halfopen.New(cfg.MaxHandshakes),
 	}
 	if r.policy == nil {
 		r.policy = directPolicy{}
@@ -546,16 +549,21 @@ func (r *Remote) acceptLoop(l transport.Listener) {
 			r.log.Warn("accept failed", "err", err.Error())
 			continue
 		}
+		// A connection in its handshake holds a slot of the half-open set
+		// until it is done or its deadline passes; when every slot is taken
+		// the oldest is closed, so idle sockets delay no one.
+		id := r.halfOpen.Add(tc)
 		r.wg.Add(1)
-		go r.accept(tc)
+		go r.accept(tc, id)
 	}
 }
 
-func (r *Remote) accept(tc transport.Conn) {
+func (r *Remote) accept(tc transport.Conn, id uint64) {
 	defer r.wg.Done()
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HandshakeTimeout)
 	defer cancel()
 	h, err := r.acceptHandshake(ctx, tc)
+	r.halfOpen.Done(id)
 	if err != nil {
 		_ = tc.Close()
 		r.log.Warn("refused inbound connection", "peer", h.spec.Name, "addr", tc.RemoteAddr(), "err", err.Error())

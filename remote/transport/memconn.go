@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -111,6 +112,7 @@ type memConn struct {
 	local, remote string
 	in, out       *pipe
 	maxFrameSize  int
+	readLimit     atomic.Int64 // 0: maxFrameSize
 	closed        chan struct{}
 	closeOnce     sync.Once
 }
@@ -166,8 +168,9 @@ func (c *memConn) ReadFrame() ([]byte, error) {
 			return nil, fmt.Errorf("transport: read from %s: %w", c.remote, err)
 		}
 		if ok {
-			if len(frame) > c.maxFrameSize {
-				return nil, fmt.Errorf("%w: %d bytes, max %d", ErrFrameTooLarge, len(frame), c.maxFrameSize)
+			limit := readLimit(int(c.readLimit.Load()), c.maxFrameSize)
+			if len(frame) > limit {
+				return nil, fmt.Errorf("%w: %d bytes, max %d", ErrFrameTooLarge, len(frame), limit)
 			}
 			return frame, nil
 		}
@@ -177,6 +180,9 @@ func (c *memConn) ReadFrame() ([]byte, error) {
 		}
 	}
 }
+
+// SetReadLimit is tcpConn's SetReadLimit for the in-memory network.
+func (c *memConn) SetReadLimit(n int) { c.readLimit.Store(int64(n)) }
 
 // Close implements Conn. Frames this end already wrote still arrive, after
 // their delays, and then the peer reads io.EOF; frames on their way to this end

@@ -2,9 +2,11 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -14,6 +16,10 @@ const (
 	// readBufferSize is the bufio.Reader size of a TCP Conn: big enough that
 	// a burst of small frames costs one read system call.
 	readBufferSize = 64 << 10
+	// smallReadBuffer is the reader of a Conn whose read limit is at most
+	// this (a handshake before authentication), so that an idle half-open
+	// connection holds a few KiB, not readBufferSize.
+	smallReadBuffer = 4 << 10
 	// copyLimit: payloads shorter than this are copied into the write buffer
 	// next to their prefix; longer ones are handed to the kernel by reference
 	// (writev), where copying would cost more than the extra iovec.
@@ -29,6 +35,7 @@ type tcpConn struct {
 	tls          *tls.Conn // nil for plain TCP
 	reader       *bufio.Reader
 	maxFrameSize int
+	readLimit    int // the largest frame ReadFrame takes now; owned by the reader
 	writeTimeout time.Duration
 
 	// Owned by the one writer goroutine.
@@ -50,10 +57,37 @@ func newTCPConn(conn net.Conn, tlsConn *tls.Conn, s tcpSettings) *tcpConn {
 	return &tcpConn{
 		conn:         conn,
 		tls:          tlsConn,
-		reader:       bufio.NewReaderSize(conn, readBufferSize),
 		maxFrameSize: s.maxFrameSize,
+		readLimit:    s.maxFrameSize,
 		writeTimeout: s.writeTimeout,
 	}
+}
+
+// SetReadLimit lowers the largest frame ReadFrame accepts to n (0 or a value
+// above the maximum frame size restores the maximum), so that a peer not yet
+// authenticated cannot make this side allocate what a 4-byte length claims.
+// Call it only between ReadFrame calls.
+func (c *tcpConn) SetReadLimit(n int) {
+	c.readLimit = readLimit(n, c.maxFrameSize)
+	switch {
+	case c.readLimit <= smallReadBuffer && c.reader == nil:
+		c.reader = bufio.NewReaderSize(c.conn, smallReadBuffer)
+	case c.readLimit > smallReadBuffer && c.reader != nil && c.reader.Size() < readBufferSize:
+		// Grow the reader for the traffic to come, keeping what it holds.
+		var src io.Reader = c.conn
+		if n := c.reader.Buffered(); n > 0 {
+			held, _ := c.reader.Peek(n)
+			src = io.MultiReader(bytes.NewReader(bytes.Clone(held)), c.conn)
+		}
+		c.reader = bufio.NewReaderSize(src, readBufferSize)
+	}
+}
+
+func readLimit(n, maxFrameSize int) int {
+	if n <= 0 || n > maxFrameSize {
+		return maxFrameSize
+	}
+	return n
 }
 
 // WriteFrames implements Conn. Only one goroutine may call it at a time.
@@ -117,7 +151,10 @@ func (c *tcpConn) failWrite(err error) error {
 
 // ReadFrame implements Conn. Only one goroutine may call it at a time.
 func (c *tcpConn) ReadFrame() ([]byte, error) {
-	frame, err := readFrame(c.reader, c.maxFrameSize)
+	if c.reader == nil {
+		c.reader = bufio.NewReaderSize(c.conn, readBufferSize)
+	}
+	frame, err := readFrame(c.reader, c.readLimit)
 	if err != nil {
 		if c.awaitingVerdict && isRemoteTLSAlert(err) {
 			// TLS 1.3: a server that rejects our certificate does so after

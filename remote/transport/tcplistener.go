@@ -8,12 +8,16 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gotp-dev/gotp/internal/halfopen"
 )
 
-// maxPendingHandshakes bounds the TLS handshakes a listener runs at once,
-// counting handshaken connections not yet taken by Accept, so a flood of
-// connections that never finish their handshake costs a bounded amount.
-const maxPendingHandshakes = 64
+// maxPendingHandshakes bounds the TLS handshakes a listener runs at once, so
+// a flood of connections that never finish their handshake costs a bounded
+// amount. The listener never waits for a slot: a connection beyond the bound
+// closes the oldest one still in its handshake (see internal/halfopen), so
+// idle sockets cannot lock a legitimate peer out.
+const maxPendingHandshakes = 1024
 
 // tcpListener accepts on its own goroutine, so that Accept can honour a ctx and
 // TLS handshakes run in parallel instead of one slow client stalling the rest.
@@ -23,7 +27,7 @@ type tcpListener struct {
 
 	ready    chan Conn     // accepted (and handshaken) connections, handed to Accept
 	done     chan struct{} // closed by Close
-	slots    chan struct{} // one token per pending handshake
+	pending  *halfopen.Set // connections in their TLS handshake
 	stopping context.Context
 	stop     context.CancelFunc
 	loops    sync.WaitGroup
@@ -40,7 +44,7 @@ func newTCPListener(ln net.Listener, s tcpSettings) *tcpListener {
 		settings: s,
 		ready:    make(chan Conn),
 		done:     make(chan struct{}),
-		slots:    make(chan struct{}, maxPendingHandshakes),
+		pending:  halfopen.New(maxPendingHandshakes),
 		stopping: stopping,
 		stop:     stop,
 	}
@@ -78,18 +82,8 @@ func (l *tcpListener) Addr() string { return l.ln.Addr().String() }
 func (l *tcpListener) acceptLoop() {
 	var backoff time.Duration
 	for {
-		if l.settings.tls != nil {
-			select {
-			case l.slots <- struct{}{}:
-			case <-l.done:
-				return
-			}
-		}
 		raw, err := l.ln.Accept()
 		if err != nil {
-			if l.settings.tls != nil {
-				<-l.slots
-			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -107,21 +101,21 @@ func (l *tcpListener) acceptLoop() {
 			l.hand(newTCPConn(raw, nil, l.settings))
 			continue
 		}
-		l.loops.Go(func() {
-			defer func() { <-l.slots }()
-			l.handshake(raw)
-		})
+		id := l.pending.Add(raw)
+		l.loops.Go(func() { l.handshake(raw, id) })
 	}
 }
 
 // handshake runs the server side of a TLS handshake and hands the connection
 // to Accept; a failure closes it and is only logged, so one bad client never
 // disturbs the listener or other clients.
-func (l *tcpListener) handshake(raw net.Conn) {
+func (l *tcpListener) handshake(raw net.Conn, id uint64) {
 	tlsConn := tls.Server(raw, l.settings.tls)
 	ctx, cancel := context.WithTimeout(l.stopping, l.settings.handshakeTimeout)
 	defer cancel()
-	if err := tlsConn.HandshakeContext(ctx); err != nil {
+	err := tlsConn.HandshakeContext(ctx)
+	l.pending.Done(id)
+	if err != nil {
 		raw.Close()
 		err = &HandshakeError{Addr: raw.RemoteAddr().String(), Err: err}
 		l.settings.logger.Warn("transport: rejected connection", "addr", l.Addr(), "remote_addr", raw.RemoteAddr().String(), "error", err)
