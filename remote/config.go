@@ -66,8 +66,12 @@ type Config struct {
 	// Transport carries frames. Default: plain TCP (&transport.TCP{}). Set a
 	// transport.TCP with TLS for encrypted, mutually authenticated links.
 	Transport transport.Transport
-	// MaxFrameSize bounds one encoded message. A larger message is an error
-	// at the sender. Default transport.DefaultMaxFrameSize.
+	// MaxFrameSize bounds one encoded message, sent or received. It is
+	// announced in the handshake, and a message larger than this node's or
+	// the peer's limit is an error at the sender; the connection carries on.
+	// A transport.TCP gets this limit (or keeps its own MaxFrameSize if that
+	// is smaller, which then becomes this node's); another transport must
+	// take frames of this size. Default transport.DefaultMaxFrameSize.
 	MaxFrameSize int
 	// SendQueueBytes bounds each connection's queue of encoded frames not yet
 	// written. An empty queue takes one frame of any allowed size. Default 8 MiB.

@@ -41,6 +41,7 @@ type peerHello struct {
 	channel  string
 	index    int
 	downs    uint64 // the peer's count of its ended sessions with us
+	maxFrame int    // the largest frame the peer takes (0: unknown)
 }
 
 // transcript is what both proofs cover.
@@ -154,7 +155,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		Name: r.node.Name(), Creation: r.node.Creation(), Version: protocolVersion,
 		Tags: r.cfg.Tags, Addrs: r.Addrs(), ExpectName: expect,
 		Channel: channel, ConnIndex: uint32(index),
-		Downs: r.downsWith(expect),
+		Downs: r.downsWith(expect), MaxFrameSize: uint32(r.cfg.MaxFrameSize),
 	}}})
 	if err != nil {
 		return peerHello{}, fmt.Errorf("%w: %w", ErrHandshake, err)
@@ -209,6 +210,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		channel:  channel,
 		index:    index,
 		downs:    ch.GetDowns(),
+		maxFrame: int(ch.GetMaxFrameSize()),
 	}, nil
 }
 
@@ -233,6 +235,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		channel:  h.GetChannel(),
 		index:    int(h.GetConnIndex()),
 		downs:    h.GetDowns(),
+		maxFrame: int(h.GetMaxFrameSize()),
 	}
 	if h.GetVersion() != protocolVersion {
 		refuse(conn, ErrVersion)
@@ -260,6 +263,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 	err = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Challenge{Challenge: &wirepb.Challenge{
 		Name: r.node.Name(), Creation: r.node.Creation(), Tags: r.cfg.Tags, Addrs: r.Addrs(),
 		Challenge: tr.acceptorChallenge, Downs: r.downsWith(h.GetName()),
+		MaxFrameSize: uint32(r.cfg.MaxFrameSize),
 	}}})
 	if err != nil {
 		return peer, fmt.Errorf("%w: %w", ErrHandshake, err)

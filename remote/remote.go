@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/internal/halfopen"
@@ -58,8 +59,11 @@ type peer struct {
 	// theirDowns is the peer's count of ended sessions with us when this
 	// session began: a later dial that reports more has seen it end.
 	theirDowns uint64
-	slots      map[string][]*conn
-	extra      []*conn // inbound connections whose slot was already taken
+	// maxFrame is the largest frame the peer takes, from its handshake (0
+	// until then: this node's own limit applies).
+	maxFrame atomic.Int64
+	slots    map[string][]*conn
+	extra    []*conn // inbound connections whose slot was already taken
 }
 
 var _ actor.Distribution = (*Remote)(nil)
@@ -71,12 +75,21 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if tcp, ok := cfg.Transport.(*transport.TCP); ok && tcp.Logger == nil {
-		// Refused TLS handshakes are logged where the node's own log is,
-		// not discarded.
-		withLog := *tcp
-		withLog.Logger = cfg.Logger.With("node", node.Name())
-		cfg.Transport = &withLog
+	if tcp, ok := cfg.Transport.(*transport.TCP); ok {
+		own := *tcp
+		if own.Logger == nil {
+			// Refused TLS handshakes are logged where the node's own log
+			// is, not discarded.
+			own.Logger = cfg.Logger.With("node", node.Name())
+		}
+		// One frame limit: the smaller of the transport's and the config's
+		// rules both reading and writing, and is what the handshake
+		// announces.
+		if own.MaxFrameSize > 0 && own.MaxFrameSize < cfg.MaxFrameSize {
+			cfg.MaxFrameSize = own.MaxFrameSize
+		}
+		own.MaxFrameSize = cfg.MaxFrameSize
+		cfg.Transport = &own
 	}
 	r := &Remote{
 		node:     node,
@@ -173,6 +186,15 @@ func (p *peer) all() []*conn {
 		}
 	}
 	return append(out, p.extra...)
+}
+
+// frameLimit is the largest frame to send the peer: the smaller of its limit
+// and this node's own.
+func (p *peer) frameLimit(own int) int {
+	if theirs := int(p.maxFrame.Load()); theirs > 0 && theirs < own {
+		return theirs
+	}
+	return own
 }
 
 // newPeerLocked makes the current peer for node, with a session opened after
@@ -361,12 +383,13 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	if err != nil {
 		return fmt.Errorf("remote: send to %s: %w", dest, err)
 	}
-	if len(frame) > r.cfg.MaxFrameSize {
-		return fmt.Errorf("remote: message of %d bytes to %s: %w", len(frame), dest, transport.ErrFrameTooLarge)
-	}
 	c, err := r.slot(via, ch, r.pick(env, ch, opts.PartitionKey))
 	if err != nil {
 		return err
+	}
+	if limit := c.peer.frameLimit(r.cfg.MaxFrameSize); len(frame) > limit {
+		// The sender's error; the connection carries on.
+		return fmt.Errorf("remote: message of %d bytes to %s (limit %d): %w", len(frame), dest, limit, transport.ErrFrameTooLarge)
 	}
 	var key streamKey
 	if ch.Monotonic {
@@ -525,6 +548,9 @@ func (r *Remote) established(c *conn, h peerHello) bool {
 	}
 	p.creation = h.creation
 	p.spec = h.spec
+	if h.maxFrame > 0 {
+		p.maxFrame.Store(int64(min(h.maxFrame, r.cfg.MaxFrameSize)))
+	}
 	r.known[p.name] = h.spec
 	wasUp := p.up
 	if !wasUp {

@@ -450,7 +450,9 @@ type Hello struct {
 	Challenge []byte `protobuf:"bytes,9,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	// downs counts the dialer's sessions with the acceptor that have ended;
 	// it tells a redial after a loss from a crossed dial in the same session.
-	Downs         uint64 `protobuf:"varint,10,opt,name=downs,proto3" json:"downs,omitempty"`
+	Downs uint64 `protobuf:"varint,10,opt,name=downs,proto3" json:"downs,omitempty"`
+	// max_frame_size is the largest frame the dialer takes.
+	MaxFrameSize  uint32 `protobuf:"varint,11,opt,name=max_frame_size,json=maxFrameSize,proto3" json:"max_frame_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -555,6 +557,13 @@ func (x *Hello) GetDowns() uint64 {
 	return 0
 }
 
+func (x *Hello) GetMaxFrameSize() uint32 {
+	if x != nil {
+		return x.MaxFrameSize
+	}
+	return 0
+}
+
 // Challenge answers a Hello: the accepting node's identity and its challenge.
 // It proves nothing yet: the dialer proves itself first.
 type Challenge struct {
@@ -567,7 +576,9 @@ type Challenge struct {
 	// digest is unused since version 2.
 	Digest []byte `protobuf:"bytes,6,opt,name=digest,proto3" json:"digest,omitempty"`
 	// downs counts the acceptor's sessions with the dialer that have ended.
-	Downs         uint64 `protobuf:"varint,7,opt,name=downs,proto3" json:"downs,omitempty"`
+	Downs uint64 `protobuf:"varint,7,opt,name=downs,proto3" json:"downs,omitempty"`
+	// max_frame_size is the largest frame the acceptor takes.
+	MaxFrameSize  uint32 `protobuf:"varint,8,opt,name=max_frame_size,json=maxFrameSize,proto3" json:"max_frame_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -647,6 +658,13 @@ func (x *Challenge) GetDigest() []byte {
 func (x *Challenge) GetDowns() uint64 {
 	if x != nil {
 		return x.Downs
+	}
+	return 0
+}
+
+func (x *Challenge) GetMaxFrameSize() uint32 {
+	if x != nil {
+		return x.MaxFrameSize
 	}
 	return 0
 }
@@ -1851,7 +1869,7 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\rchallenge_ack\x18\x04 \x01(\v2\x1a.gotp.wire.v1.ChallengeAckH\x00R\fchallengeAck\x12.\n" +
 	"\x06accept\x18\x05 \x01(\v2\x14.gotp.wire.v1.AcceptH\x00R\x06accept\x12.\n" +
 	"\x06refuse\x18\x06 \x01(\v2\x14.gotp.wire.v1.RefuseH\x00R\x06refuseB\x06\n" +
-	"\x04body\"\xe1\x02\n" +
+	"\x04body\"\x87\x03\n" +
 	"\x05Hello\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcreation\x18\x02 \x01(\rR\bcreation\x12\x18\n" +
@@ -1865,10 +1883,11 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"conn_index\x18\b \x01(\rR\tconnIndex\x12\x1c\n" +
 	"\tchallenge\x18\t \x01(\fR\tchallenge\x12\x14\n" +
 	"\x05downs\x18\n" +
-	" \x01(\x04R\x05downs\x1a7\n" +
+	" \x01(\x04R\x05downs\x12$\n" +
+	"\x0emax_frame_size\x18\v \x01(\rR\fmaxFrameSize\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8d\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x02\n" +
 	"\tChallenge\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcreation\x18\x02 \x01(\rR\bcreation\x125\n" +
@@ -1876,7 +1895,8 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\x05addrs\x18\x04 \x03(\tR\x05addrs\x12\x1c\n" +
 	"\tchallenge\x18\x05 \x01(\fR\tchallenge\x12\x16\n" +
 	"\x06digest\x18\x06 \x01(\fR\x06digest\x12\x14\n" +
-	"\x05downs\x18\a \x01(\x04R\x05downs\x1a7\n" +
+	"\x05downs\x18\a \x01(\x04R\x05downs\x12$\n" +
+	"\x0emax_frame_size\x18\b \x01(\rR\fmaxFrameSize\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"D\n" +
