@@ -66,7 +66,8 @@ func (env *Envelope) DestNode() string {
 // env.DestNode(). It must not block for long: it queues the envelope or
 // returns an error (one matching ErrNoConnection when the node cannot be
 // reached, wrapping the cause). The node never forwards an envelope addressed
-// to itself.
+// to itself. A layer that also has a Stop() method is stopped by Node.Stop
+// once the node's processes are gone.
 type Distribution interface {
 	Forward(env Envelope) error
 }

@@ -349,9 +349,10 @@ func (n *Node) signalDest(to Dest, s *signal) error {
 
 // Stop ends every process on the node with reason Shutdown and returns when all
 // are gone, or with ctx's error if some have not finished by then (a process
-// stuck inside a handler cannot be interrupted). Links and monitors fire as
-// usual. Stop must not be called from a process of this node. The node accepts
-// no new processes afterwards.
+// stuck inside a handler that is not killed cannot be interrupted). Links and
+// monitors fire as usual. Then it stops the distribution layer, if the layer
+// has a Stop method (remote.Remote does). Stop must not be called from a
+// process of this node. The node accepts no new processes afterwards.
 func (n *Node) Stop(ctx context.Context) error {
 	n.spawnMu.Lock()
 	first := !n.stopping.Load()
@@ -368,9 +369,20 @@ func (n *Node) Stop(ctx context.Context) error {
 	}
 	select {
 	case <-n.stopped:
+		n.stopDistribution()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("actor: node %s stop: %d processes left: %w", n.name, n.live.Load(), ctx.Err())
+	}
+}
+
+// stopDistribution stops the attached distribution layer, if it can be
+// stopped, once every process is gone: a stopped node is off the network too.
+func (n *Node) stopDistribution() {
+	if box := n.dist.Load(); box != nil {
+		if s, ok := box.d.(interface{ Stop() }); ok {
+			s.Stop()
+		}
 	}
 }
 

@@ -92,6 +92,11 @@ type Config struct {
 	Resolve func(ctx context.Context, node string) ([]string, error)
 	// HandshakeTimeout bounds dialing plus the handshake. Default 5 s.
 	HandshakeTimeout time.Duration
+	// RequireCertName, with a TLS transport, makes a peer's certificate name
+	// the node it claims to be: a DNS name of the certificate must be the
+	// node's name or its host part (after "@"). Otherwise any certificate
+	// the CA signed may claim any name. Both sides check.
+	RequireCertName bool
 	// MaxHandshakes bounds the inbound connections in their handshake at
 	// once. Past it, the oldest such connection is closed to make room, so a
 	// flood of sockets that never finish costs at most this many and never

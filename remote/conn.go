@@ -145,8 +145,10 @@ func (c *conn) start(tc transport.Conn) {
 	c.tc = tc
 	c.mu.Unlock()
 	close(c.ready)
-	go c.writeLoop(tc)
-	go c.readLoop(tc)
+	// Tracked, so that Stop returns only once nothing reads or writes.
+	c.r.wg.Add(2)
+	go func() { defer c.r.wg.Done(); c.writeLoop(tc) }()
+	go func() { defer c.r.wg.Done(); c.readLoop(tc) }()
 	c.startTicking()
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gotp-dev/gotp/remote/transport"
 	"github.com/gotp-dev/gotp/remote/wire"
@@ -127,6 +128,33 @@ func refuse(conn transport.Conn, reason error) {
 	_ = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Refuse{Refuse: r}})
 }
 
+// ErrCertName: with Config.RequireCertName, the peer's certificate does not
+// name the node it claims to be.
+var ErrCertName = errors.New("certificate does not name the node")
+
+// checkCertName verifies that the TLS peer's certificate names node (or its
+// host part), when the configuration asks for it.
+func (r *Remote) checkCertName(conn transport.Conn, node string) error {
+	if !r.cfg.RequireCertName {
+		return nil
+	}
+	state := conn.TLSState()
+	if state == nil || len(state.PeerCertificates) == 0 {
+		return fmt.Errorf("%w: %s presented no certificate", ErrCertName, node)
+	}
+	cert := state.PeerCertificates[0]
+	candidates := []string{node}
+	if _, host, ok := strings.Cut(node, "@"); ok {
+		candidates = []string{host}
+	}
+	for _, name := range candidates {
+		if cert.VerifyHostname(name) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrCertName, node)
+}
+
 // handshakeFrameLimit bounds a frame read before the peer is authenticated:
 // a handshake frame is a few hundred bytes, and a length prefix from an
 // unknown peer must not make this side allocate more.
@@ -174,6 +202,10 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 	if expect != "" && ch.GetName() != expect {
 		refuse(conn, ErrWrongName)
 		return peerHello{}, fmt.Errorf("%w: dialed %s, reached %s", ErrWrongName, expect, ch.GetName())
+	}
+	if err := r.checkCertName(conn, ch.GetName()); err != nil {
+		refuse(conn, err)
+		return peerHello{}, err
 	}
 	if len(ch.GetChallenge()) != challengeSize {
 		return peerHello{}, fmt.Errorf("%w: challenge of %d bytes", ErrHandshake, len(ch.GetChallenge()))
@@ -249,6 +281,10 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		refuse(conn, ErrWrongName)
 		return peer, fmt.Errorf("%w: peer calls itself %q", ErrWrongName, h.GetName())
 	}
+	if err := r.checkCertName(conn, h.GetName()); err != nil {
+		refuse(conn, err)
+		return peer, err
+	}
 	ch, ok := r.cfg.channel(peer.channel)
 	if !ok || peer.index < 0 || peer.index >= ch.Parallelism {
 		reason := fmt.Errorf("%w: %s[%d]", ErrUnknownChannel, peer.channel, peer.index)
@@ -288,6 +324,12 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 	if err := r.policy.Accept(peer.spec); err != nil {
 		refuse(conn, err)
 		return peer, err
+	}
+	if tp, ok := r.policy.(TLSPolicy); ok && conn.TLSState() != nil {
+		if err := tp.AcceptTLS(peer.spec, conn.TLSState()); err != nil {
+			refuse(conn, err)
+			return peer, err
+		}
 	}
 	if err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Accept{Accept: &wirepb.Accept{
 		Digest: tr.digest(r.cfg.Cookie, "A"),

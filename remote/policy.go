@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/gotp-dev/gotp/actor"
@@ -19,6 +20,14 @@ type Policy interface {
 	// direct connection, or a relay that forwards it. An error refuses the
 	// send (it is returned to the sender).
 	Route(dest string) (via string, err error)
+}
+
+// TLSPolicy is an optional extension of a Policy: AcceptTLS is asked about
+// each inbound connection over TLS, after Accept, with the connection's
+// verified TLS state (the peer's certificate chain), to refuse a peer by
+// what its certificate says.
+type TLSPolicy interface {
+	AcceptTLS(peer NodeSpec, state *tls.ConnectionState) error
 }
 
 // Filter is an optional extension of a Policy: Admit is asked about every
