@@ -17,7 +17,7 @@ type testNode struct {
 
 // startNode starts node name with cfg; on an in-memory network (net non-nil)
 // it listens on its own name. Both are stopped when the test ends.
-func startNode(t *testing.T, net *transport.Network, name string, cfg remote.Config) *testNode {
+func startNode(t testing.TB, net *transport.Network, name string, cfg remote.Config) *testNode {
 	t.Helper()
 	n, err := actor.NewNode(actor.Config{Name: name})
 	if err != nil {
