@@ -96,16 +96,8 @@ func (n *Node) destError(op string, to Dest, err error) error {
 	if err == nil {
 		return nil
 	}
-	var d Dest
-	switch to := to.(type) {
-	case PID:
-		d = to
-	case Name:
-		if to.Node == "" {
-			to.Node = n.name
-		}
-		d = to
-	default:
+	d := qualify(to, n.name)
+	if d == nil {
 		d = PID{}
 	}
 	return &DestError{Op: op, Dest: d, Node: n.name, Err: err}

@@ -84,13 +84,17 @@ func destNode(d Dest) string {
 	return ""
 }
 
-// copyDest returns d boxed anew, so that storing the result never makes the
-// caller's own interface value escape (a PID passed to Send stays on the stack).
-func copyDest(d Dest) Dest {
-	switch d := d.(type) {
+// qualify returns to with a local name given node's name, boxed anew, so that
+// storing the result never makes the caller's own interface value escape (a
+// PID passed to Send stays on the stack). It returns nil for nil.
+func qualify(to Dest, node string) Dest {
+	switch d := to.(type) {
 	case PID:
 		return d
 	case Name:
+		if d.Node == "" {
+			d.Node = node
+		}
 		return d
 	}
 	return nil

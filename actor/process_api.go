@@ -121,22 +121,14 @@ func (p *Process) Unlink(pid PID) {
 func (p *Process) Monitor(to Dest) Ref {
 	n := p.node
 	ref := n.MakeRef()
-	var target Dest
-	switch d := to.(type) {
-	case PID:
-		target = d
-	case Name:
-		if d.Node == "" {
-			d.Node = n.name
+	target := qualify(to, n.name)
+	if d, ok := target.(Name); ok && n.isLocal(d.Node) {
+		// A local name is resolved now: the monitor is on its holder.
+		if holder := n.whereIs(d.Name); holder != nil {
+			to = holder.pid
 		}
-		target = d
-		if n.isLocal(d.Node) {
-			// A local name is resolved now: the monitor is on its holder.
-			if holder := n.whereIs(d.Name); holder != nil {
-				to = holder.pid
-			}
-		}
-	default:
+	}
+	if target == nil {
 		target = PID{}
 	}
 	p.mu.Lock()

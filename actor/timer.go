@@ -63,7 +63,7 @@ func (n *Node) sendAfter(from PID, d time.Duration, to Dest, msg any) TimerRef {
 	if isPID {
 		t.owner = n.lookup(pid)
 	}
-	to = copyDest(to)
+	to = qualify(to, n.name)
 	if t.owner == nil && isPID && pid.Node == n.name {
 		// The local destination is already gone: the timer is born cancelled,
 		// as it would have been had it existed when the process exited.
