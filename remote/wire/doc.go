@@ -70,7 +70,13 @@
 //
 // Register encodes with encoding/gob (exported fields; actor.PID, actor.Ref
 // and actor.Name fields work). Values of T and of *T are encoded; the
-// receiver always gets a T. RegisterCodec takes an encoding of your own.
+// receiver always gets a T. encoding/gob is not hardened against hostile
+// input: before it decodes, every gob message length is checked against the
+// bytes that arrived (gob would otherwise allocate a length a peer merely
+// announces, up to a gigabyte), and the fuzz target FuzzRegisteredGob holds a
+// decode to at most 1 MiB plus 64 bytes per input byte, inside the frame
+// limit. For types a hostile peer may send, prefer a proto message or
+// RegisterCodec with an encoding of your own.
 // Proto messages need no registration beyond being linked into the
 // receiving program.
 //

@@ -181,6 +181,44 @@ func gobEncode[T any](v T) ([]byte, error) {
 
 func gobDecode[T any](data []byte) (T, error) {
 	var v T
+	if err := checkGobFraming(data); err != nil {
+		return v, err
+	}
 	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&v)
 	return v, err
+}
+
+// checkGobFraming refuses a gob stream whose message lengths claim more bytes
+// than it holds. encoding/gob allocates a message's announced length before
+// reading it (up to a gigabyte), so four bytes from a peer could make a node
+// allocate megabytes; with every length checked against the data, decoding
+// allocates in proportion to what arrived (FuzzRegisteredGob holds it to that).
+func checkGobFraming(data []byte) error {
+	for len(data) > 0 {
+		n, size, ok := gobUint(data)
+		if !ok || n > uint64(len(data)-size) {
+			return fmt.Errorf("wire: gob message length exceeds its data: %w", ErrMalformed)
+		}
+		data = data[size+int(n):]
+	}
+	return nil
+}
+
+// gobUint reads gob's unsigned integer: one byte below 0x80, else a byte
+// holding minus the count of big-endian bytes that follow.
+func gobUint(b []byte) (v uint64, size int, ok bool) {
+	if len(b) == 0 {
+		return 0, 0, false
+	}
+	if b[0] < 0x80 {
+		return uint64(b[0]), 1, true
+	}
+	n := int(-int8(b[0]))
+	if n > 8 || len(b) < 1+n {
+		return 0, 0, false
+	}
+	for _, c := range b[1 : 1+n] {
+		v = v<<8 | uint64(c)
+	}
+	return v, 1 + n, true
 }
