@@ -69,6 +69,10 @@
 // takes the whole queue at once and writes it with one call, so small messages
 // share syscalls under load.
 //
+// A node remembers departed peers (their addresses and session counts) up to
+// a bound of 4096, forgetting the oldest first; a peer forgotten and back
+// later is a new peer, reached again through Connect, Learn or Resolve.
+//
 // A signal (a DOWN, an exit, a link, a reply) is never dropped for a full
 // queue: signals may use a reserve beyond the bound, and a signal that finds
 // even that full gives the connection up, so that noconnection fires for

@@ -3,3 +3,17 @@ package remote
 // ProtocolVersion is the protocol version this build speaks, for tests that
 // handshake by hand.
 const ProtocolVersion = protocolVersion
+
+// SetDepartedLimit sets how many departed peers r remembers.
+func SetDepartedLimit(r *Remote, n int) {
+	r.mu.Lock()
+	r.departedLimit = n
+	r.mu.Unlock()
+}
+
+// Remembered is how many peer names r keeps anything for.
+func Remembered(r *Remote) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return max(len(r.known), len(r.downs))
+}

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,9 +42,16 @@ type Remote struct {
 	peers   map[string]*peer    // by node name, while any slot exists
 	downs   map[string]uint64   // sessions with each node that have ended
 	known   map[string]NodeSpec // addresses learned from Connect and handshakes
-	subs    map[int]func(Event)
-	nextSub int
-	events  chan pendingEvent
+	// departed orders the nodes whose session ended, by when (a sequence
+	// number); past departedLimit of them the oldest are forgotten (their
+	// downs and known entries), so a node keeps nothing for good about
+	// peers that left.
+	departed      map[string]uint64
+	departSeq     uint64
+	departedLimit int
+	subs          map[int]func(Event)
+	nextSub       int
+	events        chan pendingEvent
 }
 
 // peer is one remote node with its slots, one per channel and index: one
@@ -92,17 +100,19 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 		cfg.Transport = &own
 	}
 	r := &Remote{
-		node:     node,
-		cfg:      cfg,
-		log:      cfg.Logger.With("node", node.Name()),
-		policy:   cfg.Policy,
-		seed:     maphash.MakeSeed(),
-		peers:    make(map[string]*peer),
-		downs:    make(map[string]uint64),
-		known:    make(map[string]NodeSpec),
-		subs:     make(map[int]func(Event)),
-		events:   make(chan pendingEvent, 256),
-		halfOpen: halfopen.New(cfg.MaxHandshakes),
+		node:          node,
+		cfg:           cfg,
+		log:           cfg.Logger.With("node", node.Name()),
+		policy:        cfg.Policy,
+		seed:          maphash.MakeSeed(),
+		peers:         make(map[string]*peer),
+		downs:         make(map[string]uint64),
+		known:         make(map[string]NodeSpec),
+		departed:      make(map[string]uint64),
+		departedLimit: defaultDepartedLimit,
+		subs:          make(map[int]func(Event)),
+		events:        make(chan pendingEvent, 256),
+		halfOpen:      halfopen.New(cfg.MaxHandshakes),
 	}
 	if r.policy == nil {
 		r.policy = directPolicy{}
@@ -186,6 +196,40 @@ func (p *peer) all() []*conn {
 		}
 	}
 	return append(out, p.extra...)
+}
+
+// defaultDepartedLimit is how many departed peers a node remembers.
+const defaultDepartedLimit = 4096
+
+// forgetDepartedLocked forgets the older half of the departed peers once
+// there are more than departedLimit of them. A peer forgotten and back later
+// is a new peer, its session count starting again. r.mu is held.
+func (r *Remote) forgetDepartedLocked() {
+	if len(r.departed) <= r.departedLimit {
+		return
+	}
+	type gone struct {
+		name string
+		seq  uint64
+	}
+	var list []gone
+	for name, seq := range r.departed {
+		if r.peers[name] != nil {
+			delete(r.departed, name) // back meanwhile
+			continue
+		}
+		list = append(list, gone{name, seq})
+	}
+	keep := r.departedLimit / 2
+	if len(list) <= keep {
+		return
+	}
+	slices.SortFunc(list, func(a, b gone) int { return cmp.Compare(a.seq, b.seq) })
+	for _, g := range list[:len(list)-keep] {
+		delete(r.departed, g.name)
+		delete(r.downs, g.name)
+		delete(r.known, g.name)
+	}
 }
 
 // frameLimit is the largest frame to send the peer: the smaller of its limit
@@ -665,6 +709,9 @@ func (r *Remote) takePeerLocked(p *peer, reason error) *downPeer {
 	}
 	delete(r.peers, p.name)
 	r.downs[p.name]++
+	r.departSeq++
+	r.departed[p.name] = r.departSeq
+	r.forgetDepartedLocked()
 	d := &downPeer{p: p, conns: p.all(), wasUp: p.up, reason: reason}
 	p.up = false
 	r.ep.NodeDown(p.name, reason)
