@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/internal/halfopen"
@@ -431,7 +432,16 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	if err != nil {
 		return err
 	}
-	if limit := c.peer.frameLimit(r.cfg.MaxFrameSize); len(frame) > limit {
+	limit := c.peer.frameLimit(r.cfg.MaxFrameSize)
+	if len(frame) > limit && isSignal(env.Kind) && env.Reason != nil {
+		// A signal is never dropped for its size: an exit reason too long
+		// for a frame travels cut short, its sentinel kept.
+		env.Reason = &truncatedReason{text: truncateText(env.Reason.Error(), 1024), err: env.Reason}
+		if frame, err = wire.EncodeEnvelope(env); err != nil {
+			return fmt.Errorf("remote: send to %s: %w", dest, err)
+		}
+	}
+	if len(frame) > limit {
 		// The sender's error; the connection carries on.
 		return fmt.Errorf("remote: message of %d bytes to %s (limit %d): %w", len(frame), dest, limit, transport.ErrFrameTooLarge)
 	}
@@ -454,6 +464,27 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 		return fmt.Errorf("%w: %s: %w", actor.ErrNoConnection, via, err)
 	}
 	return nil
+}
+
+// truncatedReason is an exit reason whose text was cut to fit a frame; it
+// still matches what the full reason matched.
+type truncatedReason struct {
+	text string
+	err  error
+}
+
+func (e *truncatedReason) Error() string { return e.text }
+func (e *truncatedReason) Unwrap() error { return e.err }
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("... (%d bytes cut)", len(s)-cut)
 }
 
 // isSignal reports whether an envelope of kind is a signal that no sender
