@@ -108,7 +108,7 @@ func TestKindsUnderAFullQueue(t *testing.T) {
 		})
 		linkExitSrc.do(t, a, func(*actor.Process) {})
 		_ = a.Exit(linkExitSrc.pid, errBoom) // its link exit goes to b
-		_ = a.Exit(dying.pid, errBoom)        // its DOWN goes to b
+		_ = a.Exit(dying.pid, errBoom)       // its DOWN goes to b
 		if err := a.Reply(from, "late answer"); err != nil {
 			t.Errorf("reply: %v", err)
 		}
