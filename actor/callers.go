@@ -1,11 +1,24 @@
 package actor
 
-// callerSet holds the monitors of the calls a process has received and not
-// answered yet. A server usually has one call in hand at a time, so the
-// first few live in a slice, found by a scan cheaper than hashing a Ref;
-// more (a server that defers many replies) spill into monIn.
-type callerSet struct {
-	list []callerWatch
+// procExt is what only some processes need, kept out of the Process struct
+// (which stays in the 256-byte class) and made on first use: the monitors of
+// the calls in hand, and the other nodes the process has links or monitors
+// to (see ties.go).
+type procExt struct {
+	// callers are the monitors of the calls the process has received and
+	// not answered yet. A server usually has one call in hand at a time, so
+	// the first few live in a slice, found by a scan cheaper than hashing a
+	// Ref; more (a server that defers many replies) spill into monIn.
+	callers []callerWatch
+	// nodes are the other nodes it is tied to.
+	nodes []string
+}
+
+func (p *Process) extLocked() *procExt {
+	if p.ext == nil {
+		p.ext = &procExt{}
+	}
+	return p.ext
 }
 
 type callerWatch struct {
@@ -18,29 +31,24 @@ const callersInline = 16
 // addCallerLocked records the monitor of a call from pid under ref. p.mu is
 // held.
 func (p *Process) addCallerLocked(ref Ref, pid PID) {
-	if p.callers == nil {
-		p.callers = &callerSet{}
-	}
-	if len(p.callers.list) < callersInline {
-		p.callers.list = append(p.callers.list, callerWatch{ref: ref, pid: pid})
+	if ext := p.extLocked(); len(ext.callers) < callersInline {
+		ext.callers = append(ext.callers, callerWatch{ref: ref, pid: pid})
 	} else {
 		p.addWatcherLocked(ref, watcher{pid: pid, alias: true})
 	}
-	if pid.Node != p.node.name {
-		p.remote.Store(true)
-	}
+	p.tieLocked(pid.Node)
 }
 
 // takeCallerLocked removes the call monitor ref and reports whether it was
 // there. p.mu is held.
 func (p *Process) takeCallerLocked(ref Ref) bool {
-	if c := p.callers; c != nil {
-		for i := range c.list {
-			if c.list[i].ref == ref {
-				last := len(c.list) - 1
-				c.list[i] = c.list[last]
-				c.list[last] = callerWatch{}
-				c.list = c.list[:last]
+	if c := p.ext; c != nil {
+		for i := range c.callers {
+			if c.callers[i].ref == ref {
+				last := len(c.callers) - 1
+				c.callers[i] = c.callers[last]
+				c.callers[last] = callerWatch{}
+				c.callers = c.callers[:last]
 				return true
 			}
 		}
@@ -55,8 +63,8 @@ func (p *Process) takeCallerLocked(ref Ref) bool {
 // callerCountLocked is the number of call monitors held. p.mu is held.
 func (p *Process) callerCountLocked() int {
 	n := 0
-	if p.callers != nil {
-		n = len(p.callers.list)
+	if p.ext != nil {
+		n = len(p.ext.callers)
 	}
 	for _, w := range p.monIn {
 		if w.alias {

@@ -394,13 +394,11 @@ func (e *Endpoint) NodeDown(node string, cause error) {
 	for _, ref := range lost {
 		_ = n.deliverCallResult(ref, callResult{err: reason, down: true}, nil)
 	}
-	n.procs.Range(func(_, v any) bool {
-		p := v.(*Process)
-		if p.remote.Load() {
-			_ = p.accept(&signal{kind: sigNodeDown, node: node})
-		}
-		return true
-	})
+	// Only the processes tied to the node: a node-down costs what it
+	// affects, not a pass over every process.
+	for _, p := range n.tiedTo(node) {
+		_ = p.accept(&signal{kind: sigNodeDown, node: node})
+	}
 }
 
 // connectionLost is the error of a request whose node was lost: it matches

@@ -92,6 +92,9 @@ type Node struct {
 	// down (string -> *remoteNode).
 	remotes sync.Map
 
+	// ties holds, per other node, the processes tied to it (ties.go).
+	ties sync.Map // string -> *tiedSet
+
 	// reapers wake the reaping of a killed process whose forwards were in
 	// flight (*Process -> chan struct{}).
 	reapers sync.Map

@@ -39,7 +39,6 @@ type Process struct {
 	// in progress returns, whatever its mailbox holds.
 	doomed   atomic.Bool
 	trapExit atomic.Bool
-	remote   atomic.Bool // has links or monitors to other nodes
 
 	// The rest is guarded by mu: the registered name, the link and monitor
 	// tables, the exit state and the mailbox.
@@ -49,8 +48,9 @@ type Process struct {
 	monIn    map[Ref]watcher // monitors on this process: ref -> who
 	nodeMons map[string]int  // node monitors this process holds
 	timers   map[*timer]struct{}
-	// callers are the pending calls' monitors (see callers.go).
-	callers *callerSet
+	// ext holds the pending calls' monitors and the other nodes the process
+	// is tied to (callers.go, ties.go).
+	ext *procExt
 	// doomReason is the exit that is due (doomed), from a signal or from
 	// the process's own handler; once reaped, its final exit reason.
 	doomReason error

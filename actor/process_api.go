@@ -140,10 +140,8 @@ func (p *Process) Monitor(to Dest) Ref {
 		p.monOut = make(map[Ref]Dest)
 	}
 	p.monOut[ref] = target
+	p.tieLocked(destNode(target))
 	p.mu.Unlock()
-	if destNode(target) != n.name {
-		p.remote.Store(true)
-	}
 	if err := n.signalDest(to, &signal{kind: sigMonitor, from: p.pid, ref: ref, sender: p}); err != nil && !errors.Is(err, ErrDead) {
 		pid, _ := to.(PID)
 		reason := lostReason(err)
@@ -177,8 +175,8 @@ func (p *Process) MonitorNode(node string) {
 		p.nodeMons = make(map[string]int)
 	}
 	p.nodeMons[node]++
+	p.tieLocked(node)
 	p.mu.Unlock()
-	p.remote.Store(true)
 }
 
 // DemonitorNode takes back one MonitorNode for node.

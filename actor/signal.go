@@ -102,9 +102,7 @@ func (p *Process) addLinkLocked(pid PID) {
 		p.links = make(map[PID]struct{})
 	}
 	p.links[pid] = struct{}{}
-	if pid.Node != p.node.name {
-		p.remote.Store(true)
-	}
+	p.tieLocked(pid.Node)
 }
 
 func (p *Process) addWatcherLocked(ref Ref, w watcher) {
@@ -112,9 +110,7 @@ func (p *Process) addWatcherLocked(ref Ref, w watcher) {
 		p.monIn = make(map[Ref]watcher)
 	}
 	p.monIn[ref] = w
-	if w.pid.Node != p.node.name {
-		p.remote.Store(true)
-	}
+	p.tieLocked(w.pid.Node)
 }
 
 // doomLocked makes an exit due. The first reason wins; Terminate runs if any
@@ -264,14 +260,16 @@ func (p *Process) reap(reason error) {
 	p.queue = nil // spare belongs to the goroutine handling the mailbox
 	timers, links, monIn, monOut := p.timers, p.links, p.monIn, p.monOut
 	p.timers, p.links, p.monIn, p.monOut = nil, nil, nil, nil
-	if p.callers != nil {
+	var tiedTo []string
+	if p.ext != nil {
 		if monIn == nil {
-			monIn = make(map[Ref]watcher, len(p.callers.list))
+			monIn = make(map[Ref]watcher, len(p.ext.callers))
 		}
-		for _, c := range p.callers.list {
+		for _, c := range p.ext.callers {
 			monIn[c.ref] = watcher{pid: c.pid, alias: true}
 		}
-		p.callers = nil
+		tiedTo = p.ext.nodes
+		p.ext = nil
 	}
 	p.mu.Unlock()
 	p.gate.Or(gateDead)
@@ -285,6 +283,7 @@ func (p *Process) reap(reason error) {
 	// it again at once.
 	n.unregisterProcess(p)
 	n.procs.Delete(p.pid.ID)
+	n.untie(p, tiedTo)
 
 	pids := make([]PID, 0, len(links))
 	for pid := range links {
