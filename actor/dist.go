@@ -156,7 +156,9 @@ func envelopeOf(to PID, toName Name, s *signal) Envelope {
 // formed for this node: a known kind, a destination on this node, and, for
 // what must be answered, a sender and a reference of another node. Deliver
 // calls it first; a layer may call it to decide that a peer is broken.
-func (e *Endpoint) Validate(env Envelope) error {
+func (e *Endpoint) Validate(env Envelope) error { return e.validate(&env) }
+
+func (e *Endpoint) validate(env *Envelope) error {
 	n := e.n
 	bad := func(what string) error {
 		return fmt.Errorf("actor: envelope of kind %d: %s: %w", env.Kind, what, ErrMalformed)
@@ -262,7 +264,7 @@ func (s *Session) Deliver(env Envelope) error { return s.e.deliver(env, s) }
 func (e *Endpoint) Deliver(env Envelope) error { return e.deliver(env, nil) }
 
 func (e *Endpoint) deliver(env Envelope, sess *Session) error {
-	if err := e.Validate(env); err != nil {
+	if err := e.validate(&env); err != nil {
 		return err
 	}
 	if sess.stale() {
