@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,8 +171,18 @@ func relayHarness(tb testing.TB, relayed bool) harness {
 	s1 := startPS(tb, nil, "s1", cfg(peerservice.Server))
 	c1 := startPS(tb, nil, "c1", cfg(peerservice.Client))
 	c2 := startPS(tb, nil, "c2", cfg(peerservice.Client))
+	var mu sync.Mutex
+	var lost []string // connection losses the remote layers saw, for a failure message
 	for _, n := range []*psNode{s1, c1, c2} {
 		n.svc.OnDown("", func(s remote.NodeSpec) { downs <- s.Name })
+		name := n.node.Name()
+		n.svc.Remote().Subscribe(func(e remote.Event) {
+			if e.Kind == remote.PeerDown {
+				mu.Lock()
+				lost = append(lost, fmt.Sprintf("%s lost %s: %v", name, e.Peer.Name, e.Reason))
+				mu.Unlock()
+			}
+		})
 	}
 	ctx := context.Background()
 	for _, n := range []*psNode{c1, c2} {
@@ -185,8 +196,10 @@ func relayHarness(tb testing.TB, relayed bool) harness {
 	}
 	got := make(chan struct{}, 1)
 	var want, count int
+	var received atomic.Int64
 	rcv, err := dst.node.Spawn(actor.Func(func(p *actor.Process, msg any) error {
 		count++
+		received.Store(int64(count))
 		if count == want {
 			got <- struct{}{}
 		}
@@ -223,7 +236,10 @@ func relayHarness(tb testing.TB, relayed bool) harness {
 			case name := <-downs:
 				tb.Fatalf("%s declared down during the run", name)
 			case <-time.After(30 * time.Second):
-				tb.Fatalf("receiver still waiting for messages after 30s (want %d)", want)
+				mu.Lock()
+				defer mu.Unlock()
+				tb.Fatalf("receiver still waiting for messages after 30s: %d of %d arrived (relayed: %v); connections lost: %v",
+					received.Load(), want, relayed, lost)
 			}
 		},
 		stop: func() { c1.stop(); c2.stop(); s1.stop() },

@@ -50,6 +50,10 @@ func TestJoin(t *testing.T) {
 		if _, err := rafted.Command(ctx, c.node(0), ms[0].Server(), put("k", 7), ""); err != nil {
 			t.Fatal(err)
 		}
+		// A follower applies the last member's addition once a heartbeat
+		// carries the commit to it: let one go by (fake time).
+		time.Sleep(200 * time.Millisecond) // the default heartbeat interval
+		synctest.Wait()
 		for i, m := range ms {
 			st, err := rafted.GetStatus(ctx, c.node(i), m.Server())
 			if err != nil || len(st.Members) != 3 || st.Leader != ms[0].PID {
