@@ -22,35 +22,7 @@ func TestDownsSurviveAFullSendQueue(t *testing.T) {
 		b := mk("b", remote.Config{SendQueueBytes: 2048})
 		connect(t, a, b)
 		sink, _ := a.Spawn(actor.Func(func(*actor.Process, any) error { return nil }))
-		pids := make([]actor.PID, targets)
-		for i := range pids {
-			pid, err := b.Spawn(actor.Func(func(*actor.Process, any) error { return nil }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pids[i] = pid
-		}
-		downs := make(chan actor.DownMessage, targets)
-		monitored := make(chan struct{})
-		w, err := a.Spawn(actor.Func(func(p *actor.Process, msg any) error {
-			switch m := msg.(type) {
-			case []actor.PID:
-				for _, pid := range m {
-					p.Monitor(pid)
-				}
-				close(monitored)
-			case actor.DownMessage:
-				downs <- m
-			}
-			return nil
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Send(w, pids); err != nil {
-			t.Fatal(err)
-		}
-		<-monitored
+		pids, downs := watchMany(t, a, b, targets)
 		// The monitors are set once b has seen all of them: a call on the
 		// same connection after them comes back after they arrived.
 		echoPID, _ := b.Spawn(actor.Server(&echo{}))
@@ -106,26 +78,7 @@ func TestSignalsToAStalledPeerBreakTheConnection(t *testing.T) {
 		a := startNode(t, net, "a", remote.Config{})
 		b := startNode(t, net, "b", remote.Config{SendQueueBytes: 2048})
 		connect(t, a, b)
-		pids := make([]actor.PID, targets)
-		for i := range pids {
-			pids[i], _ = b.Spawn(actor.Func(func(*actor.Process, any) error { return nil }))
-		}
-		downs := make(chan actor.DownMessage, targets)
-		monitored := make(chan struct{})
-		w, _ := a.Spawn(actor.Func(func(p *actor.Process, msg any) error {
-			switch m := msg.(type) {
-			case []actor.PID:
-				for _, pid := range m {
-					p.Monitor(pid)
-				}
-				close(monitored)
-			case actor.DownMessage:
-				downs <- m
-			}
-			return nil
-		}))
-		_ = a.Send(w, pids)
-		<-monitored
+		pids, downs := watchMany(t, a, b, targets)
 		synctest.Wait()
 		// b's writer to a stalls, as a peer that stops reading makes it.
 		release := make(chan struct{})
@@ -155,4 +108,41 @@ func TestSignalsToAStalledPeerBreakTheConnection(t *testing.T) {
 		stalled.Store(false)
 		close(release)
 	})
+}
+
+// watchMany spawns n idle processes on b and one watcher on a that monitors
+// all of them; it returns once every monitor is set on a's side, with the
+// channel the watcher passes its DOWNs to.
+func watchMany(t *testing.T, a, b *testNode, n int) ([]actor.PID, <-chan actor.DownMessage) {
+	t.Helper()
+	pids := make([]actor.PID, n)
+	for i := range pids {
+		pid, err := b.Spawn(actor.Func(func(*actor.Process, any) error { return nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids[i] = pid
+	}
+	downs := make(chan actor.DownMessage, n)
+	monitored := make(chan struct{})
+	w, err := a.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+		switch m := msg.(type) {
+		case []actor.PID:
+			for _, pid := range m {
+				p.Monitor(pid)
+			}
+			close(monitored)
+		case actor.DownMessage:
+			downs <- m
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Send(w, pids); err != nil {
+		t.Fatal(err)
+	}
+	<-monitored
+	return pids, downs
 }
