@@ -17,11 +17,7 @@ import (
 // time: monitors and pending calls across it fail with noconnection.
 func TestNetTickDetectsASilentPeer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		const tickTime = 4 * time.Second
-		net := transport.NewNetwork(40)
-		a := startNode(t, net, "a", remote.Config{NetTickTime: tickTime})
-		b := startNode(t, net, "b", remote.Config{NetTickTime: tickTime})
-		connect(t, a, b)
+		net, a, b := tickingPair(t, 40)
 		never, _ := b.Spawn(actor.Server(silent{}))
 		target, _ := b.Spawn(actor.Func(func(*actor.Process, any) error { return nil }))
 		w := spawnProbe(t, a)
@@ -51,11 +47,7 @@ func TestNetTickDetectsASilentPeer(t *testing.T) {
 // An idle but healthy connection stays up: ticks keep it alive.
 func TestNetTickKeepsAnIdleConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		const tickTime = 4 * time.Second
-		net := transport.NewNetwork(41)
-		a := startNode(t, net, "a", remote.Config{NetTickTime: tickTime})
-		b := startNode(t, net, "b", remote.Config{NetTickTime: tickTime})
-		connect(t, a, b)
+		_, a, b := tickingPair(t, 41)
 		target, _ := b.Spawn(actor.Func(func(*actor.Process, any) error { return nil }))
 		w := spawnProbe(t, a)
 		w.do(t, a, func(p *actor.Process) { p.Monitor(target) })
@@ -70,6 +62,20 @@ func TestNetTickKeepsAnIdleConnection(t *testing.T) {
 			t.Fatal("an idle connection was dropped")
 		}
 	})
+}
+
+// tickTime is the net tick time of the tick tests' nodes.
+const tickTime = 4 * time.Second
+
+// tickingPair starts nodes a and b on an in-memory network, ticking every
+// tickTime, and connects them.
+func tickingPair(t *testing.T, seed int64) (*transport.Network, *testNode, *testNode) {
+	t.Helper()
+	net := transport.NewNetwork(seed)
+	a := startNode(t, net, "a", remote.Config{NetTickTime: tickTime})
+	b := startNode(t, net, "b", remote.Config{NetTickTime: tickTime})
+	connect(t, a, b)
+	return net, a, b
 }
 
 // silent is a gen_server that never answers.
