@@ -83,6 +83,9 @@ func TestExitSignalActsOnArrival(t *testing.T) {
 				target := spawnBusy(t, n, b, 1000)
 				w := watch(t, n, target)
 				tc.signal(t, n, target)
+				// The signal may travel through another process (a linked
+				// process's exit): let it arrive before releasing the handler.
+				synctest.Wait()
 				close(b.release)
 				if r := w.down(t); !errors.Is(r, tc.want) {
 					t.Fatalf("exit reason %v, want %v", r, tc.want)
