@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,9 @@ type conn struct {
 	channel Channel
 	index   int
 	inbound bool
+	// est is set (under r.mu) once the handshake is done and recorded: the
+	// peer may be sending on the connection from then on.
+	est bool
 
 	ready chan struct{} // closed once the handshake is done
 	done  chan struct{} // closed when the connection is finished
@@ -33,6 +37,9 @@ type conn struct {
 	notify  chan struct{}     // the writer's wake-up, signalled on empty -> non-empty
 	space   chan struct{}     // closed (and replaced) when the writer frees room
 	err     error             // why the connection ended
+	// movedTo is the connection that took this one's place and queue; what
+	// is sent here from then on goes there (see handOver).
+	movedTo *conn
 
 	// The net tick (tick.go): heard and spoke say whether a frame was read
 	// or written since the last tick; silent counts the ticks in a row that
@@ -71,6 +78,11 @@ func newConn(r *Remote, p *peer, ch Channel, index int) *conn {
 func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, signal bool) error {
 	for {
 		c.mu.Lock()
+		if next := c.movedTo; next != nil {
+			c.mu.Unlock()
+			c = next
+			continue
+		}
 		if c.err != nil {
 			err := c.err
 			c.mu.Unlock()
@@ -129,6 +141,70 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, s
 const minSignalReserve = 64 << 10
 
 var errSignalQueueFull = errors.New("remote: send queue full even for signals")
+
+// handOver moves c's queue to the connection to and points every later send
+// there, so that what c's senders queued keeps its order. It reports false if
+// c has already failed. r.mu is held.
+func (c *conn) handOver(to *conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return false
+	}
+	c.moveLocked(to)
+	return true
+}
+
+// moveLocked is handOver with c.mu held.
+func (c *conn) moveLocked(to *conn) {
+	to.mu.Lock()
+	to.queue = append(to.queue, c.queue...)
+	to.bytes += c.bytes
+	if to.channel.Monotonic {
+		if to.streams == nil {
+			to.streams = make(map[streamKey]int)
+		}
+		clear(to.streams)
+		for i, q := range to.queue {
+			if q.key != (streamKey{}) {
+				to.streams[q.key] = i
+			}
+		}
+	}
+	wake := len(to.queue) > 0
+	to.mu.Unlock()
+	if wake {
+		select {
+		case to.notify <- struct{}{}:
+		default:
+		}
+	}
+	c.queue, c.streams, c.bytes = nil, nil, 0
+	c.movedTo = to
+	// Senders waiting for room here retry, and find the new place.
+	close(c.space)
+	c.space = make(chan struct{})
+}
+
+// waitUp waits until the connection (or the one that took its place) is up.
+func (c *conn) waitUp(ctx context.Context) error {
+	for {
+		select {
+		case <-c.ready:
+			return nil
+		case <-c.done:
+			c.mu.Lock()
+			next, err := c.movedTo, c.err
+			c.mu.Unlock()
+			if next == nil {
+				return err
+			}
+			c = next
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
 
 func (c *conn) isReady() bool {
 	select {
@@ -265,15 +341,24 @@ func (c *conn) malformed(err error) {
 	c.fail(err)
 }
 
-// fail ends the connection once. If its peer is still current the peer goes
-// down with it, in the same critical section that marks the connection
-// failed: a send that sees the failure and retries finds the peer gone and
-// dials anew, and hears nothing of the old peer's down afterwards.
+// fail ends the connection once. If it was up and its peer is still current
+// the peer goes down with it, in the same critical section that marks the
+// connection failed: a send that sees the failure and retries finds the peer
+// gone and dials anew, and hears nothing of the old peer's down afterwards.
+//
+// A connection that never came up takes nothing down if it need not: one
+// that another took the place of goes quietly, and one whose peer is up over
+// another connection hands its queue and its slot to that one (a node that
+// cannot dial the peer back, or a dial the peer refused while its own
+// connection was on its way, loses nothing). Only a peer with nothing up is
+// taken down, so that what was queued is never dropped unseen: its signals'
+// senders hear noconnection.
 func (c *conn) fail(err error) {
 	if err == nil {
 		err = ErrStopped
 	}
 	r := c.r
+	p := c.peer
 	r.mu.Lock()
 	c.mu.Lock()
 	if c.err != nil {
@@ -286,13 +371,67 @@ func (c *conn) fail(err error) {
 	if c.ticker != nil {
 		c.ticker.Stop()
 	}
+	takeDown := true
+	switch {
+	case c.est || r.peers[p.name] != p:
+	case c.movedTo != nil:
+		p.extra = slices.DeleteFunc(p.extra, func(x *conn) bool { return x == c })
+		takeDown = false
+	default:
+		if u := p.upConnLocked(c); u != nil {
+			c.moveLocked(u)
+			p.replaceSlot(c, u)
+			takeDown = false
+			r.log.Info("connection failed before it was up; its slot goes to another connection",
+				"peer", p.name, "channel", c.channel.Name, "index", c.index, "err", err.Error())
+		}
+	}
 	c.queue, c.streams, c.bytes = nil, nil, 0
 	c.mu.Unlock()
-	down := r.takePeerLocked(c.peer, err)
+	var down *downPeer
+	if takeDown {
+		down = r.takePeerLocked(p, err)
+	}
 	r.mu.Unlock()
 	close(c.done)
 	if tc != nil {
 		_ = tc.Close()
 	}
 	r.finishPeerDown(down, err)
+}
+
+// upConnLocked returns a connection of p other than c that is up, preferring
+// c's channel and index, then its channel; nil if none is. r.mu is held.
+func (p *peer) upConnLocked(c *conn) *conn {
+	var best *conn
+	rank := 0
+	for _, u := range p.all() {
+		if u == c || !u.est {
+			continue
+		}
+		u.mu.Lock()
+		ok := u.err == nil && u.movedTo == nil
+		u.mu.Unlock()
+		if !ok {
+			continue
+		}
+		r := 1
+		if u.channel.Name == c.channel.Name {
+			r = 2
+			if u.index == c.index {
+				r = 3
+			}
+		}
+		if r > rank {
+			best, rank = u, r
+		}
+	}
+	return best
+}
+
+// replaceSlot gives c's slot to u. r.mu is held.
+func (p *peer) replaceSlot(c, u *conn) {
+	if slots := p.slots[c.channel.Name]; c.index < len(slots) && slots[c.index] == c {
+		slots[c.index] = u
+	}
 }

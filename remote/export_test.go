@@ -15,5 +15,5 @@ func SetDepartedLimit(r *Remote, n int) {
 func Remembered(r *Remote) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return max(len(r.known), len(r.downs))
+	return max(len(r.known), len(r.lastTokens))
 }

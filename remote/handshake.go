@@ -16,8 +16,8 @@ import (
 )
 
 // protocolVersion is the handshake and envelope protocol spoken here.
-// Version 2 adds the net tick's empty frames.
-const protocolVersion = 2
+// Version 2 adds the net tick's empty frames; version 3 the session tokens.
+const protocolVersion = 3
 
 // The handshake, dialer D and acceptor A, each with its own random challenge.
 // As in Erlang's distribution handshake the dialer proves itself first:
@@ -35,14 +35,27 @@ const protocolVersion = 2
 // other nodes. Each side checks the other's proof, so the cookie never crosses
 // the wire and an old exchange cannot be replayed. A refusal carries a
 // reason, logged on both sides, and possibly a referral to another node.
+//
+// Sessions. Each side keeps a random token per peer session. The dialer
+// sends its token in ChallengeAck and the acceptor its own in Accept, both
+// masked with a key only cookie holders in this very handshake can derive.
+// A connection from a node that has a live session here (same name, same
+// creation) joins it only if its token is the session's: the cookie alone is
+// not enough to join, or by hanging up to end, another node's session. A
+// dialer that saw the session end and began another proves it knew the old
+// one (an HMAC keyed with the acceptor's token over the transcript): a proven
+// reconnect, which replaces the session here too.
 
 type peerHello struct {
 	spec     NodeSpec
 	creation uint32
 	channel  string
 	index    int
-	downs    uint64 // the peer's count of its ended sessions with us
 	maxFrame int    // the largest frame the peer takes (0: unknown)
+	token    []byte // the peer's session token
+	// proves reports whether the dialer proved it knew key, this node's
+	// token of a session (acceptor side only).
+	proves func(key []byte) bool
 }
 
 // transcript is what both proofs cover.
@@ -54,10 +67,40 @@ type transcript struct {
 
 // digest is one side's proof over the transcript; role is "D" or "A".
 func (t transcript) digest(cookie, role string) []byte {
-	m := hmac.New(sha256.New, []byte(cookie))
+	return keyed([]byte(cookie), "gotp-handshake-v2\x00"+role, t.bytes())
+}
+
+// mask hides or reveals (it is its own inverse) one side's session token: a
+// passive observer without the cookie learns nothing of it.
+func (t transcript) mask(cookie, role string, token []byte) ([]byte, error) {
+	if len(token) != tokenSize {
+		return nil, fmt.Errorf("%w: session token of %d bytes", ErrHandshake, len(token))
+	}
+	key := keyed([]byte(cookie), "gotp-session-mask\x00"+role, t.bytes())
+	out := make([]byte, tokenSize)
+	for i := range out {
+		out[i] = token[i] ^ key[i]
+	}
+	return out, nil
+}
+
+// proof proves knowledge of a session token, bound to this handshake.
+func (t transcript) proof(token []byte) []byte {
+	return keyed(token, "gotp-session-proof\x00", t.bytes())
+}
+
+func keyed(key []byte, label string, data []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// tokenSize is the length of a session token.
+const tokenSize = sha256.Size
+
+func (t transcript) bytes() []byte {
 	var b []byte
-	b = append(b, "gotp-handshake-v2\x00"...)
-	b = append(b, role...)
 	for _, s := range []string{t.dialer, t.acceptor} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 		b = append(b, s...)
@@ -68,15 +111,16 @@ func (t transcript) digest(cookie, role string) []byte {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(c)))
 		b = append(b, c...)
 	}
-	m.Write(b)
-	return m.Sum(nil)
+	return b
 }
 
 // challengeSize is the length of a fresh challenge; a peer's must be as long.
 const challengeSize = 32
 
-func newChallenge() []byte {
-	b := make([]byte, challengeSize)
+func newChallenge() []byte { return randomBytes(challengeSize) }
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return b
 }
@@ -113,12 +157,17 @@ func refusalOf(r *wirepb.Refuse) error {
 		return fmt.Errorf("%w (%w)", ErrVersion, ref)
 	case ErrWrongName.Error():
 		return fmt.Errorf("%w (%w)", ErrWrongName, ref)
+	case ErrSessionProof.Error():
+		return fmt.Errorf("%w (%w)", ErrSessionProof, ref)
 	}
 	return ref
 }
 
 func refuse(conn transport.Conn, reason error) {
 	r := &wirepb.Refuse{Reason: reason.Error()}
+	if errors.Is(reason, ErrSessionProof) {
+		r.Reason = ErrSessionProof.Error()
+	}
 	var ref *Refusal
 	if errors.As(reason, &ref) {
 		r.Reason = ref.Reason
@@ -172,8 +221,10 @@ func limitReads(conn transport.Conn, n int) {
 	}
 }
 
-// dialHandshake runs the dialer's side on a fresh connection.
-func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect, channel string, index int) (peerHello, error) {
+// dialHandshake runs the dialer's side on a fresh connection. tokens returns
+// this node's token for the session and the acceptor's, if one is known (of
+// the live session or the last one).
+func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect, channel string, index int, tokens func() (own, theirs []byte)) (peerHello, error) {
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	limitReads(conn, handshakeFrameLimit)
@@ -183,7 +234,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		Name: r.node.Name(), Creation: r.node.Creation(), Version: protocolVersion,
 		Tags: r.cfg.Tags, Addrs: r.Addrs(), ExpectName: expect,
 		Channel: channel, ConnIndex: uint32(index),
-		Downs: r.downsWith(expect), MaxFrameSize: uint32(r.cfg.MaxFrameSize),
+		MaxFrameSize: uint32(r.cfg.MaxFrameSize),
 	}}})
 	if err != nil {
 		return peerHello{}, fmt.Errorf("%w: %w", ErrHandshake, err)
@@ -215,8 +266,18 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		dialerCreation: r.node.Creation(), acceptorCreation: ch.GetCreation(),
 		acceptorChallenge: ch.GetChallenge(), dialerChallenge: newChallenge(),
 	}
+	own, theirs := tokens()
+	masked, err := tr.mask(r.cfg.Cookie, "D", own)
+	if err != nil {
+		return peerHello{}, err
+	}
+	var proof []byte
+	if theirs != nil {
+		proof = tr.proof(theirs)
+	}
 	err = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_ChallengeAck{ChallengeAck: &wirepb.ChallengeAck{
 		Digest: tr.digest(r.cfg.Cookie, "D"), Challenge: tr.dialerChallenge,
+		SessionToken: masked, SessionProof: proof,
 	}}})
 	if err != nil {
 		return peerHello{}, fmt.Errorf("%w: %w", ErrHandshake, err)
@@ -236,18 +297,26 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		// The acceptor accepted without knowing the cookie: not a peer.
 		return peerHello{}, fmt.Errorf("%w: %s", ErrBadCookie, ch.GetName())
 	}
+	token, err := tr.mask(r.cfg.Cookie, "A", acc.GetSessionToken())
+	if err != nil {
+		return peerHello{}, err
+	}
 	return peerHello{
 		spec:     NodeSpec{Name: ch.GetName(), Addrs: ch.GetAddrs(), Tags: ch.GetTags()},
 		creation: ch.GetCreation(),
 		channel:  channel,
 		index:    index,
-		downs:    ch.GetDowns(),
 		maxFrame: int(ch.GetMaxFrameSize()),
+		token:    token,
 	}, nil
 }
 
-// acceptHandshake runs the acceptor's side on an inbound connection.
-func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peerHello, error) {
+// acceptHandshake runs the acceptor's side on an inbound connection. Once the
+// dialer is authenticated and the policy agrees, admit decides whether the
+// connection may join this node's session with the peer (and takes its place
+// in it) before the last message tells the dialer it is up; it returns this
+// node's session token.
+func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn, admit func(peerHello) ([]byte, error)) (peerHello, error) {
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	limitReads(conn, handshakeFrameLimit)
@@ -266,7 +335,6 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 		creation: h.GetCreation(),
 		channel:  h.GetChannel(),
 		index:    int(h.GetConnIndex()),
-		downs:    h.GetDowns(),
 		maxFrame: int(h.GetMaxFrameSize()),
 	}
 	if h.GetVersion() != protocolVersion {
@@ -298,7 +366,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 	}
 	err = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Challenge{Challenge: &wirepb.Challenge{
 		Name: r.node.Name(), Creation: r.node.Creation(), Tags: r.cfg.Tags, Addrs: r.Addrs(),
-		Challenge: tr.acceptorChallenge, Downs: r.downsWith(h.GetName()),
+		Challenge:    tr.acceptorChallenge,
 		MaxFrameSize: uint32(r.cfg.MaxFrameSize),
 	}}})
 	if err != nil {
@@ -331,8 +399,22 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn) (peer
 			return peer, err
 		}
 	}
+	if peer.token, err = tr.mask(r.cfg.Cookie, "D", ack.GetSessionToken()); err != nil {
+		return peer, err
+	}
+	proof := ack.GetSessionProof()
+	peer.proves = func(key []byte) bool { return len(proof) > 0 && hmac.Equal(proof, tr.proof(key)) }
+	own, err := admit(peer)
+	if err != nil {
+		refuse(conn, err)
+		return peer, err
+	}
+	masked, err := tr.mask(r.cfg.Cookie, "A", own)
+	if err != nil {
+		return peer, err
+	}
 	if err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Accept{Accept: &wirepb.Accept{
-		Digest: tr.digest(r.cfg.Cookie, "A"),
+		Digest: tr.digest(r.cfg.Cookie, "A"), SessionToken: masked,
 	}}}); err != nil {
 		return peer, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}

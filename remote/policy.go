@@ -77,6 +77,10 @@ var (
 	ErrStopped = errors.New("remote stopped")
 	// ErrHandshake: the handshake failed (timeout, garbage, closed early).
 	ErrHandshake = errors.New("handshake failed")
+	// ErrSessionProof: a connection claimed a peer that has a live session
+	// with this node (same name, same creation) without proving it belongs
+	// to that session.
+	ErrSessionProof = errors.New("no proof of the live session")
 )
 
 // directPolicy connects to anyone on demand, like Erlang distribution.

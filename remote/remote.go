@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -41,11 +42,13 @@ type Remote struct {
 	mu      sync.Mutex
 	stopped bool
 	peers   map[string]*peer    // by node name, while any slot exists
-	downs   map[string]uint64   // sessions with each node that have ended
 	known   map[string]NodeSpec // addresses learned from Connect and handshakes
+	// lastTokens holds each node's token of the last session with it that
+	// ended, with which a redial proves it knew that session.
+	lastTokens map[string][]byte
 	// departed orders the nodes whose session ended, by when (a sequence
 	// number); past departedLimit of them the oldest are forgotten (their
-	// downs and known entries), so a node keeps nothing for good about
+	// lastTokens and known entries), so a node keeps nothing for good about
 	// peers that left.
 	departed      map[string]uint64
 	departSeq     uint64
@@ -65,9 +68,9 @@ type peer struct {
 	spec     NodeSpec
 	creation uint32
 	up       bool
-	// theirDowns is the peer's count of ended sessions with us when this
-	// session began: a later dial that reports more has seen it end.
-	theirDowns uint64
+	// token is this node's token for the session, made with the peer;
+	// peerToken the peer's, learned from the first connection (handshake.go).
+	token, peerToken []byte
 	// maxFrame is the largest frame the peer takes, from its handshake (0
 	// until then: this node's own limit applies).
 	maxFrame atomic.Int64
@@ -107,7 +110,7 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 		policy:        cfg.Policy,
 		seed:          maphash.MakeSeed(),
 		peers:         make(map[string]*peer),
-		downs:         make(map[string]uint64),
+		lastTokens:    make(map[string][]byte),
 		known:         make(map[string]NodeSpec),
 		departed:      make(map[string]uint64),
 		departedLimit: defaultDepartedLimit,
@@ -228,7 +231,7 @@ func (r *Remote) forgetDepartedLocked() {
 	slices.SortFunc(list, func(a, b gone) int { return cmp.Compare(a.seq, b.seq) })
 	for _, g := range list[:len(list)-keep] {
 		delete(r.departed, g.name)
-		delete(r.downs, g.name)
+		delete(r.lastTokens, g.name)
 		delete(r.known, g.name)
 	}
 }
@@ -245,16 +248,22 @@ func (p *peer) frameLimit(own int) int {
 // newPeerLocked makes the current peer for node, with a session opened after
 // the node-down of the one before (both happen under r.mu). r.mu is held.
 func (r *Remote) newPeerLocked(node string) *peer {
-	p := &peer{name: node, slots: make(map[string][]*conn), sess: r.ep.Session(node)}
+	p := &peer{name: node, slots: make(map[string][]*conn), sess: r.ep.Session(node), token: randomBytes(tokenSize)}
 	r.peers[node] = p
 	return p
 }
 
-// downsWith returns how many sessions with node have ended.
-func (r *Remote) downsWith(node string) uint64 {
+// sessionTokens returns this node's token for c's session and the peer's, if
+// one is known: of the live session, or else of the last one that ended.
+func (r *Remote) sessionTokens(c *conn) (own, theirs []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.downs[node]
+	p := c.peer
+	theirs = p.peerToken
+	if theirs == nil {
+		theirs = r.lastTokens[p.name]
+	}
+	return p.token, theirs
 }
 
 // Learn records addresses for a node without connecting to it.
@@ -289,15 +298,11 @@ func (r *Remote) Connect(ctx context.Context, spec NodeSpec) error {
 		}
 	}
 	for _, c := range waits {
-		select {
-		case <-c.ready:
-		case <-c.done:
-			c.mu.Lock()
-			err := c.err
-			c.mu.Unlock()
+		if err := c.waitUp(ctx); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
 			return fmt.Errorf("remote: connect %s: %w", spec.Name, err)
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
 	return nil
@@ -349,8 +354,10 @@ func (r *Remote) ConnectionCount(node, channel string) int {
 		return 0
 	}
 	n := 0
-	for _, c := range p.slots[channel] {
-		if c != nil && c.isReady() {
+	for i, c := range p.slots[channel] {
+		// A slot may be served by a connection of another index or channel
+		// (see conn.fail); count each connection of this channel once.
+		if c != nil && c.channel.Name == channel && c.index == i && c.isReady() {
 			n++
 		}
 	}
@@ -578,13 +585,13 @@ func (r *Remote) dial(c *conn, spec NodeSpec, known bool) {
 			lastErr = err
 			continue
 		}
-		hello, err := r.dialHandshake(ctx, tc, c.peer.name, c.channel.Name, c.index)
+		hello, err := r.dialHandshake(ctx, tc, c.peer.name, c.channel.Name, c.index, func() ([]byte, []byte) { return r.sessionTokens(c) })
 		if err != nil {
 			_ = tc.Close()
 			r.log.Warn("handshake failed", "peer", c.peer.name, "addr", addr, "err", err.Error())
 			lastErr = err
 			var ref *Refusal
-			if errors.As(err, &ref) || errors.Is(err, ErrBadCookie) || errors.Is(err, ErrVersion) {
+			if errors.As(err, &ref) || errors.Is(err, ErrBadCookie) || errors.Is(err, ErrVersion) || errors.Is(err, ErrSessionProof) {
 				break
 			}
 			continue
@@ -617,10 +624,23 @@ func (r *Remote) established(c *conn, h peerHello) bool {
 	if p.creation != 0 && p.creation != h.creation {
 		// Another life of the node answered: the old one is gone.
 		r.mu.Unlock()
-		r.peerDown(p, errors.New("peer restarted"))
-		c.fail(errors.New("peer restarted"))
+		r.peerDown(p, errPeerRestarted)
+		c.fail(errPeerRestarted)
 		return false
 	}
+	if !c.inbound {
+		// An acceptor admits by session (admit); a dialer learns the
+		// peer's token here, or finds the peer answering for another
+		// session: it ended this one on its side, and so must we.
+		if p.peerToken != nil && !bytes.Equal(p.peerToken, h.token) {
+			r.mu.Unlock()
+			r.peerDown(p, errPeerReconnected)
+			c.fail(errPeerReconnected)
+			return false
+		}
+		p.peerToken = h.token
+	}
+	c.est = true
 	p.creation = h.creation
 	p.spec = h.spec
 	if h.maxFrame > 0 {
@@ -628,9 +648,6 @@ func (r *Remote) established(c *conn, h peerHello) bool {
 	}
 	r.known[p.name] = h.spec
 	wasUp := p.up
-	if !wasUp {
-		p.theirDowns = h.downs
-	}
 	p.up = true
 	r.mu.Unlock()
 	if !wasUp {
@@ -663,39 +680,72 @@ func (r *Remote) accept(tc transport.Conn, id uint64) {
 	defer r.wg.Done()
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HandshakeTimeout)
 	defer cancel()
-	h, err := r.acceptHandshake(ctx, tc)
+	var c *conn
+	var old *downPeer
+	h, err := r.acceptHandshake(ctx, tc, func(h peerHello) (token []byte, err error) {
+		c, old, token, err = r.admit(h)
+		return token, err
+	})
 	r.halfOpen.Done(id)
+	if old != nil {
+		r.finishPeerDown(old, old.reason)
+	}
 	if err != nil {
 		_ = tc.Close()
+		if c != nil {
+			c.fail(err)
+		}
 		r.log.Warn("refused inbound connection", "peer", h.spec.Name, "addr", tc.RemoteAddr(), "err", err.Error())
 		return
 	}
-	ch, _ := r.cfg.channel(h.channel)
-
-	r.mu.Lock()
-	if r.stopped {
-		r.mu.Unlock()
+	if !r.established(c, h) {
 		_ = tc.Close()
 		return
+	}
+	c.start(tc)
+}
+
+// admit decides, for an authenticated inbound connection, which session it
+// belongs to, and gives it its place there before the dialer hears it is up:
+// from then on what this node sends the peer on that slot waits in the new
+// connection's queue. It returns the connection, a session it ended (to be
+// finished off), and this node's token for the session.
+func (r *Remote) admit(h peerHello) (*conn, *downPeer, []byte, error) {
+	ch, _ := r.cfg.channel(h.channel)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return nil, nil, nil, ErrStopped
 	}
 	p := r.peers[h.spec.Name]
 	var old *downPeer
 	switch {
 	case p == nil:
 	case p.creation != 0 && p.creation != h.creation:
+		// Another life of the node: the old one is gone.
 		old = r.takePeerLocked(p, errPeerRestarted)
 		p = nil
-	case p.up && h.downs > p.theirDowns:
-		// The peer has seen this session end (it lost its connections and
-		// fired noconnection for everything across them) while this side
-		// has not noticed yet: end it here too before taking the new one.
-		// A crossed dial within the session reports the same count and is
-		// simply added.
+	case p.peerToken == nil:
+		// Nothing is up with the node yet (at most a dial of our own
+		// under way): this connection may begin the session.
+	case bytes.Equal(h.token, p.peerToken):
+		// Another connection of the live session: a further slot, or a
+		// crossed dial.
+	case h.proves(p.token):
+		// The peer saw the session end and began another; it proved it
+		// knew this one, which ends here too before the new one is taken.
 		old = r.takePeerLocked(p, errPeerReconnected)
 		p = nil
+	default:
+		// The node's name and creation, but not its session: a cookie
+		// holder cannot join, or by hanging up end, another's session.
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrSessionProof, h.spec.Name)
 	}
 	if p == nil {
 		p = r.newPeerLocked(h.spec.Name)
+	}
+	if p.peerToken == nil {
+		p.peerToken, p.creation = h.token, h.creation
 	}
 	c := newConn(r, p, ch, h.index)
 	c.inbound = true
@@ -704,22 +754,21 @@ func (r *Remote) accept(tc transport.Conn, id uint64) {
 		slots = make([]*conn, ch.Parallelism)
 		p.slots[ch.Name] = slots
 	}
-	if slots[h.index] == nil {
+	switch cur := slots[h.index]; {
+	case cur == nil:
 		slots[h.index] = c
-	} else {
+	case !cur.inbound && !cur.est && cur.handOver(c):
+		// Our own dial for the slot is not through: the peer's connection
+		// takes its place and what waits in its queue, so nothing depends
+		// on the dial any more. It goes on as a spare.
+		slots[h.index] = c
+		p.extra = append(p.extra, cur)
+	default:
 		// Both sides dialed at once: each keeps sending on the connection it
 		// chose first; this one only carries the peer's traffic in.
 		p.extra = append(p.extra, c)
 	}
-	r.mu.Unlock()
-	if old != nil {
-		r.finishPeerDown(old, old.reason)
-	}
-	if !r.established(c, h) {
-		_ = tc.Close()
-		return
-	}
-	c.start(tc)
+	return c, old, p.token, nil
 }
 
 // downPeer is a peer just taken out of the table, to be finished off.
@@ -739,7 +788,9 @@ func (r *Remote) takePeerLocked(p *peer, reason error) *downPeer {
 		return nil
 	}
 	delete(r.peers, p.name)
-	r.downs[p.name]++
+	if p.peerToken != nil {
+		r.lastTokens[p.name] = p.peerToken
+	}
 	r.departSeq++
 	r.departed[p.name] = r.departSeq
 	r.forgetDepartedLocked()

@@ -672,10 +672,19 @@ func (x *Challenge) GetMaxFrameSize() uint32 {
 // ChallengeAck is the dialer's proof: its digest over the handshake
 // transcript (both names and creations, the acceptor's challenge and its
 // own), and its own challenge for the acceptor to answer.
+//
+// session_token is the dialer's token for its session with the acceptor,
+// masked with a key only cookie holders in this handshake can derive; a
+// connection whose token matches the live session's joins it.
+// session_proof, when the dialer knows the acceptor's token of a session
+// (a live one, or the last one that ended), proves that knowledge: a
+// proven reconnect.
 type ChallengeAck struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Digest        []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
 	Challenge     []byte                 `protobuf:"bytes,2,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	SessionToken  []byte                 `protobuf:"bytes,3,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	SessionProof  []byte                 `protobuf:"bytes,4,opt,name=session_proof,json=sessionProof,proto3" json:"session_proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -724,12 +733,29 @@ func (x *ChallengeAck) GetChallenge() []byte {
 	return nil
 }
 
+func (x *ChallengeAck) GetSessionToken() []byte {
+	if x != nil {
+		return x.SessionToken
+	}
+	return nil
+}
+
+func (x *ChallengeAck) GetSessionProof() []byte {
+	if x != nil {
+		return x.SessionProof
+	}
+	return nil
+}
+
 // Accept ends a successful handshake with the acceptor's proof: its digest
 // over the transcript, which the dialer checks before it trusts the peer.
+// session_token is the acceptor's token for its session with the dialer,
+// masked as the dialer's is.
 type Accept struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Parallelism   uint32                 `protobuf:"varint,1,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
 	Digest        []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	SessionToken  []byte                 `protobuf:"bytes,3,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -774,6 +800,13 @@ func (x *Accept) GetParallelism() uint32 {
 func (x *Accept) GetDigest() []byte {
 	if x != nil {
 		return x.Digest
+	}
+	return nil
+}
+
+func (x *Accept) GetSessionToken() []byte {
+	if x != nil {
+		return x.SessionToken
 	}
 	return nil
 }
@@ -1899,13 +1932,16 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\x0emax_frame_size\x18\b \x01(\rR\fmaxFrameSize\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"D\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x01\n" +
 	"\fChallengeAck\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x1c\n" +
-	"\tchallenge\x18\x02 \x01(\fR\tchallenge\"B\n" +
+	"\tchallenge\x18\x02 \x01(\fR\tchallenge\x12#\n" +
+	"\rsession_token\x18\x03 \x01(\fR\fsessionToken\x12#\n" +
+	"\rsession_proof\x18\x04 \x01(\fR\fsessionProof\"g\n" +
 	"\x06Accept\x12 \n" +
 	"\vparallelism\x18\x01 \x01(\rR\vparallelism\x12\x16\n" +
-	"\x06digest\x18\x02 \x01(\fR\x06digest\"l\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\x12#\n" +
+	"\rsession_token\x18\x03 \x01(\fR\fsessionToken\"l\n" +
 	"\x06Refuse\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12#\n" +
 	"\rreferral_name\x18\x02 \x01(\tR\freferralName\x12%\n" +
