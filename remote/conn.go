@@ -41,6 +41,10 @@ type conn struct {
 	// is sent here from then on goes there (see handOver).
 	movedTo *conn
 
+	// What arrived here for other nodes and waits for room (relay.go).
+	relayMu sync.Mutex
+	relays  map[string]*relayQueue
+
 	// The net tick (tick.go): heard and spoke say whether a frame was read
 	// or written since the last tick; silent counts the ticks in a row that
 	// heard nothing (only the tick touches it).
@@ -316,6 +320,11 @@ func (c *conn) readLoop(tc transport.Conn) {
 		if err != nil {
 			var body *wire.BodyError
 			if !errors.As(err, &body) {
+				if f, ferr := wire.DecodeFrame(b); ferr == nil && f.GetFlow() != nil {
+					// A relay's word on traffic for one destination.
+					c.peer.setHeld(f.GetFlow().GetDest(), f.GetFlow().GetBusy())
+					continue
+				}
 				c.r.log.Warn("malformed frame; closing connection", "peer", c.peer.name, "err", err.Error())
 				c.fail(err)
 				return
@@ -327,7 +336,7 @@ func (c *conn) readLoop(tc transport.Conn) {
 			c.r.undecodable(c.peer.sess, env, body)
 			continue
 		}
-		if err := c.r.inbound(c.peer.sess, env); err != nil {
+		if err := c.r.inbound(c, env, len(b)); err != nil {
 			c.malformed(err)
 			return
 		}

@@ -74,7 +74,11 @@ type peer struct {
 	// maxFrame is the largest frame the peer takes, from its handshake (0
 	// until then: this node's own limit applies).
 	maxFrame atomic.Int64
-	slots    map[string][]*conn
+	// held: destinations this peer, a relay, asked us to hold back traffic
+	// for (relay.go).
+	flowMu sync.Mutex
+	held   holds
+	slots  map[string][]*conn
 	extra    []*conn // inbound connections whose slot was already taken
 }
 
@@ -374,6 +378,9 @@ type SendOptions struct {
 	// Block waits for room in a full send queue until ctx ends, instead of
 	// failing with ErrSendQueueFull.
 	Block bool
+	// relaying: a relay's first try; a full queue is an error even for a
+	// signal, which the relay then queues (relay.go).
+	relaying bool
 }
 
 // Send delivers msg from the process from (zero for none) to a process (a PID
@@ -439,6 +446,12 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	if err != nil {
 		return err
 	}
+	signal := isSignal(env.Kind)
+	if via != dest && !signal {
+		if err := c.peer.holdBack(ctx, c, dest, opts.Block); err != nil {
+			return err
+		}
+	}
 	limit := c.peer.frameLimit(r.cfg.MaxFrameSize)
 	if len(frame) > limit && isSignal(env.Kind) && env.Reason != nil {
 		// A signal is never dropped for its size: an exit reason too long
@@ -456,9 +469,8 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	if ch.Monotonic {
 		key = streamKey{from: env.From.String(), to: env.To.String() + env.ToName.String()}
 	}
-	signal := isSignal(env.Kind)
 	if err := c.enqueue(ctx, frame, key, opts.Block, signal); err != nil {
-		if errors.Is(err, errSignalQueueFull) {
+		if errors.Is(err, errSignalQueueFull) && !opts.relaying {
 			// A signal is never dropped: the connection is given up, and
 			// noconnection fires for everything across it on both sides.
 			r.log.Warn("send queue full for a signal; closing connection", "peer", via)
@@ -827,24 +839,19 @@ func (r *Remote) peerDown(p *peer, reason error) {
 	r.finishPeerDown(d, reason)
 }
 
-// inbound handles an envelope that arrived: delivered here, or relayed on when
-// this node is a relay for it. It returns an error only for a malformed
-// envelope, which breaks the connection it came on.
-func (r *Remote) inbound(sess *actor.Session, env actor.Envelope) error {
+// inbound handles an envelope that arrived on c as size bytes: delivered
+// here, or relayed on when this node is a relay for it. It returns an error
+// only for a malformed envelope, which breaks the connection it came on.
+func (r *Remote) inbound(c *conn, env actor.Envelope, size int) error {
 	dest := env.DestNode()
 	if dest == "" {
 		return fmt.Errorf("remote: envelope for no node: %w", actor.ErrMalformed)
 	}
 	if dest != r.node.Name() {
-		// A relay waits for room rather than drop: the wait stops this
-		// reader, which holds back the sender through its connection.
-		if err := r.forward(r.ctx, env, SendOptions{Block: true}); err != nil {
-			r.log.Debug("relay failed", "dest", dest, "err", err.Error())
-			r.answerUndeliverable(env, err)
-		}
+		c.relay(env, size)
 		return nil
 	}
-	err := sess.Deliver(env)
+	err := c.peer.sess.Deliver(env)
 	if errors.Is(err, actor.ErrMalformed) {
 		return err
 	}

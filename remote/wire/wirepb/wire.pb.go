@@ -297,6 +297,7 @@ type Frame struct {
 	//	*Frame_ChallengeAck
 	//	*Frame_Accept
 	//	*Frame_Refuse
+	//	*Frame_Flow
 	Body          isFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -393,6 +394,15 @@ func (x *Frame) GetRefuse() *Refuse {
 	return nil
 }
 
+func (x *Frame) GetFlow() *Flow {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_Flow); ok {
+			return x.Flow
+		}
+	}
+	return nil
+}
+
 type isFrame_Body interface {
 	isFrame_Body()
 }
@@ -421,6 +431,10 @@ type Frame_Refuse struct {
 	Refuse *Refuse `protobuf:"bytes,6,opt,name=refuse,proto3,oneof"`
 }
 
+type Frame_Flow struct {
+	Flow *Flow `protobuf:"bytes,7,opt,name=flow,proto3,oneof"`
+}
+
 func (*Frame_Envelope) isFrame_Body() {}
 
 func (*Frame_Hello) isFrame_Body() {}
@@ -432,6 +446,64 @@ func (*Frame_ChallengeAck) isFrame_Body() {}
 func (*Frame_Accept) isFrame_Body() {}
 
 func (*Frame_Refuse) isFrame_Body() {}
+
+func (*Frame_Flow) isFrame_Body() {}
+
+// Flow is a relay's word to a source of relayed traffic: its queue for
+// traffic from this source to dest is full (busy) or has room again. The
+// source holds back its messages and requests for dest meanwhile; signals
+// still go.
+type Flow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dest          string                 `protobuf:"bytes,1,opt,name=dest,proto3" json:"dest,omitempty"`
+	Busy          bool                   `protobuf:"varint,2,opt,name=busy,proto3" json:"busy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Flow) Reset() {
+	*x = Flow{}
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Flow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Flow) ProtoMessage() {}
+
+func (x *Flow) ProtoReflect() protoreflect.Message {
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Flow.ProtoReflect.Descriptor instead.
+func (*Flow) Descriptor() ([]byte, []int) {
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Flow) GetDest() string {
+	if x != nil {
+		return x.Dest
+	}
+	return ""
+}
+
+func (x *Flow) GetBusy() bool {
+	if x != nil {
+		return x.Busy
+	}
+	return false
+}
 
 // Hello opens a handshake: the dialing node says who it is and what it wants.
 type Hello struct {
@@ -459,7 +531,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +543,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +556,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{1}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Hello) GetName() string {
@@ -585,7 +657,7 @@ type Challenge struct {
 
 func (x *Challenge) Reset() {
 	*x = Challenge{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +669,7 @@ func (x *Challenge) String() string {
 func (*Challenge) ProtoMessage() {}
 
 func (x *Challenge) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +682,7 @@ func (x *Challenge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Challenge.ProtoReflect.Descriptor instead.
 func (*Challenge) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{2}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Challenge) GetName() string {
@@ -691,7 +763,7 @@ type ChallengeAck struct {
 
 func (x *ChallengeAck) Reset() {
 	*x = ChallengeAck{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +775,7 @@ func (x *ChallengeAck) String() string {
 func (*ChallengeAck) ProtoMessage() {}
 
 func (x *ChallengeAck) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +788,7 @@ func (x *ChallengeAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeAck.ProtoReflect.Descriptor instead.
 func (*ChallengeAck) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{3}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ChallengeAck) GetDigest() []byte {
@@ -762,7 +834,7 @@ type Accept struct {
 
 func (x *Accept) Reset() {
 	*x = Accept{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +846,7 @@ func (x *Accept) String() string {
 func (*Accept) ProtoMessage() {}
 
 func (x *Accept) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +859,7 @@ func (x *Accept) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accept.ProtoReflect.Descriptor instead.
 func (*Accept) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{4}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Accept) GetParallelism() uint32 {
@@ -824,7 +896,7 @@ type Refuse struct {
 
 func (x *Refuse) Reset() {
 	*x = Refuse{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -836,7 +908,7 @@ func (x *Refuse) String() string {
 func (*Refuse) ProtoMessage() {}
 
 func (x *Refuse) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -849,7 +921,7 @@ func (x *Refuse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refuse.ProtoReflect.Descriptor instead.
 func (*Refuse) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{5}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Refuse) GetReason() string {
@@ -892,7 +964,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -904,7 +976,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,7 +989,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{6}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Envelope) GetKind() Kind {
@@ -995,7 +1067,7 @@ type Pid struct {
 
 func (x *Pid) Reset() {
 	*x = Pid{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1007,7 +1079,7 @@ func (x *Pid) String() string {
 func (*Pid) ProtoMessage() {}
 
 func (x *Pid) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1020,7 +1092,7 @@ func (x *Pid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pid.ProtoReflect.Descriptor instead.
 func (*Pid) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{7}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Pid) GetNode() string {
@@ -1056,7 +1128,7 @@ type Ref struct {
 
 func (x *Ref) Reset() {
 	*x = Ref{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1140,7 @@ func (x *Ref) String() string {
 func (*Ref) ProtoMessage() {}
 
 func (x *Ref) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1153,7 @@ func (x *Ref) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ref.ProtoReflect.Descriptor instead.
 func (*Ref) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{8}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Ref) GetNode() string {
@@ -1116,7 +1188,7 @@ type Name struct {
 
 func (x *Name) Reset() {
 	*x = Name{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1128,7 +1200,7 @@ func (x *Name) String() string {
 func (*Name) ProtoMessage() {}
 
 func (x *Name) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1141,7 +1213,7 @@ func (x *Name) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Name.ProtoReflect.Descriptor instead.
 func (*Name) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{9}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Name) GetNode() string {
@@ -1175,7 +1247,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1259,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1272,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{10}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -1254,7 +1326,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1338,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1351,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{11}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -1559,7 +1631,7 @@ type Nil struct {
 
 func (x *Nil) Reset() {
 	*x = Nil{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1571,7 +1643,7 @@ func (x *Nil) String() string {
 func (*Nil) ProtoMessage() {}
 
 func (x *Nil) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1584,7 +1656,7 @@ func (x *Nil) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nil.ProtoReflect.Descriptor instead.
 func (*Nil) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{12}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{13}
 }
 
 // Int is a signed integer and its Go type.
@@ -1598,7 +1670,7 @@ type Int struct {
 
 func (x *Int) Reset() {
 	*x = Int{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +1682,7 @@ func (x *Int) String() string {
 func (*Int) ProtoMessage() {}
 
 func (x *Int) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +1695,7 @@ func (x *Int) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Int.ProtoReflect.Descriptor instead.
 func (*Int) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{13}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Int) GetKind() IntKind {
@@ -1651,7 +1723,7 @@ type Uint struct {
 
 func (x *Uint) Reset() {
 	*x = Uint{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +1735,7 @@ func (x *Uint) String() string {
 func (*Uint) ProtoMessage() {}
 
 func (x *Uint) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +1748,7 @@ func (x *Uint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uint.ProtoReflect.Descriptor instead.
 func (*Uint) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{14}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Uint) GetKind() UintKind {
@@ -1703,7 +1775,7 @@ type Cast struct {
 
 func (x *Cast) Reset() {
 	*x = Cast{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1787,7 @@ func (x *Cast) String() string {
 func (*Cast) ProtoMessage() {}
 
 func (x *Cast) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +1800,7 @@ func (x *Cast) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cast.ProtoReflect.Descriptor instead.
 func (*Cast) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{15}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Cast) GetMessage() *Value {
@@ -1749,7 +1821,7 @@ type Proto struct {
 
 func (x *Proto) Reset() {
 	*x = Proto{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1833,7 @@ func (x *Proto) String() string {
 func (*Proto) ProtoMessage() {}
 
 func (x *Proto) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1846,7 @@ func (x *Proto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proto.ProtoReflect.Descriptor instead.
 func (*Proto) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{16}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Proto) GetName() string {
@@ -1803,7 +1875,7 @@ type Registered struct {
 
 func (x *Registered) Reset() {
 	*x = Registered{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +1887,7 @@ func (x *Registered) String() string {
 func (*Registered) ProtoMessage() {}
 
 func (x *Registered) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +1900,7 @@ func (x *Registered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Registered.ProtoReflect.Descriptor instead.
 func (*Registered) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{17}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Registered) GetName() string {
@@ -1855,7 +1927,7 @@ type List struct {
 
 func (x *List) Reset() {
 	*x = List{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +1939,7 @@ func (x *List) String() string {
 func (*List) ProtoMessage() {}
 
 func (x *List) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +1952,7 @@ func (x *List) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use List.ProtoReflect.Descriptor instead.
 func (*List) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{18}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *List) GetItems() []*Value {
@@ -1894,15 +1966,19 @@ var File_remote_wire_wirepb_wire_proto protoreflect.FileDescriptor
 
 const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\n" +
-	"\x1dremote/wire/wirepb/wire.proto\x12\fgotp.wire.v1\"\xce\x02\n" +
+	"\x1dremote/wire/wirepb/wire.proto\x12\fgotp.wire.v1\"\xf8\x02\n" +
 	"\x05Frame\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x16.gotp.wire.v1.EnvelopeH\x00R\benvelope\x12+\n" +
 	"\x05hello\x18\x02 \x01(\v2\x13.gotp.wire.v1.HelloH\x00R\x05hello\x127\n" +
 	"\tchallenge\x18\x03 \x01(\v2\x17.gotp.wire.v1.ChallengeH\x00R\tchallenge\x12A\n" +
 	"\rchallenge_ack\x18\x04 \x01(\v2\x1a.gotp.wire.v1.ChallengeAckH\x00R\fchallengeAck\x12.\n" +
 	"\x06accept\x18\x05 \x01(\v2\x14.gotp.wire.v1.AcceptH\x00R\x06accept\x12.\n" +
-	"\x06refuse\x18\x06 \x01(\v2\x14.gotp.wire.v1.RefuseH\x00R\x06refuseB\x06\n" +
-	"\x04body\"\x87\x03\n" +
+	"\x06refuse\x18\x06 \x01(\v2\x14.gotp.wire.v1.RefuseH\x00R\x06refuse\x12(\n" +
+	"\x04flow\x18\a \x01(\v2\x12.gotp.wire.v1.FlowH\x00R\x04flowB\x06\n" +
+	"\x04body\".\n" +
+	"\x04Flow\x12\x12\n" +
+	"\x04dest\x18\x01 \x01(\tR\x04dest\x12\x12\n" +
+	"\x04busy\x18\x02 \x01(\bR\x04busy\"\x87\x03\n" +
 	"\x05Hello\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcreation\x18\x02 \x01(\rR\bcreation\x12\x18\n" +
@@ -2064,71 +2140,73 @@ func file_remote_wire_wirepb_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_remote_wire_wirepb_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_remote_wire_wirepb_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_remote_wire_wirepb_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_remote_wire_wirepb_wire_proto_goTypes = []any{
 	(Kind)(0),            // 0: gotp.wire.v1.Kind
 	(ErrorCode)(0),       // 1: gotp.wire.v1.ErrorCode
 	(IntKind)(0),         // 2: gotp.wire.v1.IntKind
 	(UintKind)(0),        // 3: gotp.wire.v1.UintKind
 	(*Frame)(nil),        // 4: gotp.wire.v1.Frame
-	(*Hello)(nil),        // 5: gotp.wire.v1.Hello
-	(*Challenge)(nil),    // 6: gotp.wire.v1.Challenge
-	(*ChallengeAck)(nil), // 7: gotp.wire.v1.ChallengeAck
-	(*Accept)(nil),       // 8: gotp.wire.v1.Accept
-	(*Refuse)(nil),       // 9: gotp.wire.v1.Refuse
-	(*Envelope)(nil),     // 10: gotp.wire.v1.Envelope
-	(*Pid)(nil),          // 11: gotp.wire.v1.Pid
-	(*Ref)(nil),          // 12: gotp.wire.v1.Ref
-	(*Name)(nil),         // 13: gotp.wire.v1.Name
-	(*Error)(nil),        // 14: gotp.wire.v1.Error
-	(*Value)(nil),        // 15: gotp.wire.v1.Value
-	(*Nil)(nil),          // 16: gotp.wire.v1.Nil
-	(*Int)(nil),          // 17: gotp.wire.v1.Int
-	(*Uint)(nil),         // 18: gotp.wire.v1.Uint
-	(*Cast)(nil),         // 19: gotp.wire.v1.Cast
-	(*Proto)(nil),        // 20: gotp.wire.v1.Proto
-	(*Registered)(nil),   // 21: gotp.wire.v1.Registered
-	(*List)(nil),         // 22: gotp.wire.v1.List
-	nil,                  // 23: gotp.wire.v1.Hello.TagsEntry
-	nil,                  // 24: gotp.wire.v1.Challenge.TagsEntry
+	(*Flow)(nil),         // 5: gotp.wire.v1.Flow
+	(*Hello)(nil),        // 6: gotp.wire.v1.Hello
+	(*Challenge)(nil),    // 7: gotp.wire.v1.Challenge
+	(*ChallengeAck)(nil), // 8: gotp.wire.v1.ChallengeAck
+	(*Accept)(nil),       // 9: gotp.wire.v1.Accept
+	(*Refuse)(nil),       // 10: gotp.wire.v1.Refuse
+	(*Envelope)(nil),     // 11: gotp.wire.v1.Envelope
+	(*Pid)(nil),          // 12: gotp.wire.v1.Pid
+	(*Ref)(nil),          // 13: gotp.wire.v1.Ref
+	(*Name)(nil),         // 14: gotp.wire.v1.Name
+	(*Error)(nil),        // 15: gotp.wire.v1.Error
+	(*Value)(nil),        // 16: gotp.wire.v1.Value
+	(*Nil)(nil),          // 17: gotp.wire.v1.Nil
+	(*Int)(nil),          // 18: gotp.wire.v1.Int
+	(*Uint)(nil),         // 19: gotp.wire.v1.Uint
+	(*Cast)(nil),         // 20: gotp.wire.v1.Cast
+	(*Proto)(nil),        // 21: gotp.wire.v1.Proto
+	(*Registered)(nil),   // 22: gotp.wire.v1.Registered
+	(*List)(nil),         // 23: gotp.wire.v1.List
+	nil,                  // 24: gotp.wire.v1.Hello.TagsEntry
+	nil,                  // 25: gotp.wire.v1.Challenge.TagsEntry
 }
 var file_remote_wire_wirepb_wire_proto_depIdxs = []int32{
-	10, // 0: gotp.wire.v1.Frame.envelope:type_name -> gotp.wire.v1.Envelope
-	5,  // 1: gotp.wire.v1.Frame.hello:type_name -> gotp.wire.v1.Hello
-	6,  // 2: gotp.wire.v1.Frame.challenge:type_name -> gotp.wire.v1.Challenge
-	7,  // 3: gotp.wire.v1.Frame.challenge_ack:type_name -> gotp.wire.v1.ChallengeAck
-	8,  // 4: gotp.wire.v1.Frame.accept:type_name -> gotp.wire.v1.Accept
-	9,  // 5: gotp.wire.v1.Frame.refuse:type_name -> gotp.wire.v1.Refuse
-	23, // 6: gotp.wire.v1.Hello.tags:type_name -> gotp.wire.v1.Hello.TagsEntry
-	24, // 7: gotp.wire.v1.Challenge.tags:type_name -> gotp.wire.v1.Challenge.TagsEntry
-	0,  // 8: gotp.wire.v1.Envelope.kind:type_name -> gotp.wire.v1.Kind
-	11, // 9: gotp.wire.v1.Envelope.from:type_name -> gotp.wire.v1.Pid
-	11, // 10: gotp.wire.v1.Envelope.to:type_name -> gotp.wire.v1.Pid
-	13, // 11: gotp.wire.v1.Envelope.to_name:type_name -> gotp.wire.v1.Name
-	12, // 12: gotp.wire.v1.Envelope.ref:type_name -> gotp.wire.v1.Ref
-	14, // 13: gotp.wire.v1.Envelope.reason:type_name -> gotp.wire.v1.Error
-	15, // 14: gotp.wire.v1.Envelope.message:type_name -> gotp.wire.v1.Value
-	1,  // 15: gotp.wire.v1.Error.code:type_name -> gotp.wire.v1.ErrorCode
-	16, // 16: gotp.wire.v1.Value.nil:type_name -> gotp.wire.v1.Nil
-	17, // 17: gotp.wire.v1.Value.int:type_name -> gotp.wire.v1.Int
-	18, // 18: gotp.wire.v1.Value.uint:type_name -> gotp.wire.v1.Uint
-	11, // 19: gotp.wire.v1.Value.pid:type_name -> gotp.wire.v1.Pid
-	12, // 20: gotp.wire.v1.Value.ref:type_name -> gotp.wire.v1.Ref
-	13, // 21: gotp.wire.v1.Value.name:type_name -> gotp.wire.v1.Name
-	14, // 22: gotp.wire.v1.Value.error:type_name -> gotp.wire.v1.Error
-	19, // 23: gotp.wire.v1.Value.cast:type_name -> gotp.wire.v1.Cast
-	20, // 24: gotp.wire.v1.Value.proto:type_name -> gotp.wire.v1.Proto
-	21, // 25: gotp.wire.v1.Value.registered:type_name -> gotp.wire.v1.Registered
-	22, // 26: gotp.wire.v1.Value.list:type_name -> gotp.wire.v1.List
-	2,  // 27: gotp.wire.v1.Int.kind:type_name -> gotp.wire.v1.IntKind
-	3,  // 28: gotp.wire.v1.Uint.kind:type_name -> gotp.wire.v1.UintKind
-	15, // 29: gotp.wire.v1.Cast.message:type_name -> gotp.wire.v1.Value
-	15, // 30: gotp.wire.v1.List.items:type_name -> gotp.wire.v1.Value
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	11, // 0: gotp.wire.v1.Frame.envelope:type_name -> gotp.wire.v1.Envelope
+	6,  // 1: gotp.wire.v1.Frame.hello:type_name -> gotp.wire.v1.Hello
+	7,  // 2: gotp.wire.v1.Frame.challenge:type_name -> gotp.wire.v1.Challenge
+	8,  // 3: gotp.wire.v1.Frame.challenge_ack:type_name -> gotp.wire.v1.ChallengeAck
+	9,  // 4: gotp.wire.v1.Frame.accept:type_name -> gotp.wire.v1.Accept
+	10, // 5: gotp.wire.v1.Frame.refuse:type_name -> gotp.wire.v1.Refuse
+	5,  // 6: gotp.wire.v1.Frame.flow:type_name -> gotp.wire.v1.Flow
+	24, // 7: gotp.wire.v1.Hello.tags:type_name -> gotp.wire.v1.Hello.TagsEntry
+	25, // 8: gotp.wire.v1.Challenge.tags:type_name -> gotp.wire.v1.Challenge.TagsEntry
+	0,  // 9: gotp.wire.v1.Envelope.kind:type_name -> gotp.wire.v1.Kind
+	12, // 10: gotp.wire.v1.Envelope.from:type_name -> gotp.wire.v1.Pid
+	12, // 11: gotp.wire.v1.Envelope.to:type_name -> gotp.wire.v1.Pid
+	14, // 12: gotp.wire.v1.Envelope.to_name:type_name -> gotp.wire.v1.Name
+	13, // 13: gotp.wire.v1.Envelope.ref:type_name -> gotp.wire.v1.Ref
+	15, // 14: gotp.wire.v1.Envelope.reason:type_name -> gotp.wire.v1.Error
+	16, // 15: gotp.wire.v1.Envelope.message:type_name -> gotp.wire.v1.Value
+	1,  // 16: gotp.wire.v1.Error.code:type_name -> gotp.wire.v1.ErrorCode
+	17, // 17: gotp.wire.v1.Value.nil:type_name -> gotp.wire.v1.Nil
+	18, // 18: gotp.wire.v1.Value.int:type_name -> gotp.wire.v1.Int
+	19, // 19: gotp.wire.v1.Value.uint:type_name -> gotp.wire.v1.Uint
+	12, // 20: gotp.wire.v1.Value.pid:type_name -> gotp.wire.v1.Pid
+	13, // 21: gotp.wire.v1.Value.ref:type_name -> gotp.wire.v1.Ref
+	14, // 22: gotp.wire.v1.Value.name:type_name -> gotp.wire.v1.Name
+	15, // 23: gotp.wire.v1.Value.error:type_name -> gotp.wire.v1.Error
+	20, // 24: gotp.wire.v1.Value.cast:type_name -> gotp.wire.v1.Cast
+	21, // 25: gotp.wire.v1.Value.proto:type_name -> gotp.wire.v1.Proto
+	22, // 26: gotp.wire.v1.Value.registered:type_name -> gotp.wire.v1.Registered
+	23, // 27: gotp.wire.v1.Value.list:type_name -> gotp.wire.v1.List
+	2,  // 28: gotp.wire.v1.Int.kind:type_name -> gotp.wire.v1.IntKind
+	3,  // 29: gotp.wire.v1.Uint.kind:type_name -> gotp.wire.v1.UintKind
+	16, // 30: gotp.wire.v1.Cast.message:type_name -> gotp.wire.v1.Value
+	16, // 31: gotp.wire.v1.List.items:type_name -> gotp.wire.v1.Value
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_remote_wire_wirepb_wire_proto_init() }
@@ -2143,8 +2221,9 @@ func file_remote_wire_wirepb_wire_proto_init() {
 		(*Frame_ChallengeAck)(nil),
 		(*Frame_Accept)(nil),
 		(*Frame_Refuse)(nil),
+		(*Frame_Flow)(nil),
 	}
-	file_remote_wire_wirepb_wire_proto_msgTypes[11].OneofWrappers = []any{
+	file_remote_wire_wirepb_wire_proto_msgTypes[12].OneofWrappers = []any{
 		(*Value_Nil)(nil),
 		(*Value_Str)(nil),
 		(*Value_StrRaw)(nil),
@@ -2169,7 +2248,7 @@ func file_remote_wire_wirepb_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_remote_wire_wirepb_wire_proto_rawDesc), len(file_remote_wire_wirepb_wire_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
