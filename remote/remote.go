@@ -79,7 +79,7 @@ type peer struct {
 	flowMu sync.Mutex
 	held   holds
 	slots  map[string][]*conn
-	extra    []*conn // inbound connections whose slot was already taken
+	extra  []*conn // inbound connections whose slot was already taken
 }
 
 var _ actor.Distribution = (*Remote)(nil)
