@@ -17,3 +17,17 @@ func Remembered(r *Remote) int {
 	defer r.mu.Unlock()
 	return max(len(r.known), len(r.lastTokens))
 }
+
+// SetNodeDownHook makes r call f(node) right after it has told its node that
+// node went down.
+func SetNodeDownHook(r *Remote, f func(node string)) { r.nodeDownHook = f }
+
+// LockFree reports whether r's table lock, the one every send takes, is free
+// at this moment.
+func LockFree(r *Remote) bool {
+	if !r.mu.TryLock() {
+		return false
+	}
+	r.mu.Unlock()
+	return true
+}

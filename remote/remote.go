@@ -42,6 +42,9 @@ type Remote struct {
 	mu      sync.Mutex
 	stopped bool
 	peers   map[string]*peer    // by node name, while any slot exists
+	// downing holds the nodes whose node-down is being delivered (outside
+	// mu); a new session with one waits for it. Closed when delivered.
+	downing map[string]chan struct{}
 	known   map[string]NodeSpec // addresses learned from Connect and handshakes
 	// lastTokens holds each node's token of the last session with it that
 	// ended, with which a redial proves it knew that session.
@@ -54,6 +57,7 @@ type Remote struct {
 	departSeq     uint64
 	departedLimit int
 	subs          map[int]func(Event)
+	nodeDownHook  func(node string) // tests: runs after each node-down
 	nextSub       int
 	events        chan pendingEvent
 }
@@ -114,6 +118,7 @@ func Start(node *actor.Node, cfg Config) (*Remote, error) {
 		policy:        cfg.Policy,
 		seed:          maphash.MakeSeed(),
 		peers:         make(map[string]*peer),
+		downing:       make(map[string]chan struct{}),
 		lastTokens:    make(map[string][]byte),
 		known:         make(map[string]NodeSpec),
 		departed:      make(map[string]uint64),
@@ -551,6 +556,13 @@ func (r *Remote) slot(node string, ch Channel, index int) (*conn, error) {
 	}
 	p := r.peers[node]
 	if p == nil {
+		if done := r.downing[node]; done != nil {
+			// The last session's node-down is still being delivered: a
+			// new one begins after it.
+			r.mu.Unlock()
+			<-done
+			return r.slot(node, ch, index)
+		}
 		p = r.newPeerLocked(node)
 	}
 	slots := p.slots[ch.Name]
@@ -693,15 +705,11 @@ func (r *Remote) accept(tc transport.Conn, id uint64) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HandshakeTimeout)
 	defer cancel()
 	var c *conn
-	var old *downPeer
 	h, err := r.acceptHandshake(ctx, tc, func(h peerHello) (token []byte, err error) {
-		c, old, token, err = r.admit(h)
+		c, token, err = r.admit(h)
 		return token, err
 	})
 	r.halfOpen.Done(id)
-	if old != nil {
-		r.finishPeerDown(old, old.reason)
-	}
 	if err != nil {
 		_ = tc.Close()
 		if c != nil {
@@ -720,23 +728,36 @@ func (r *Remote) accept(tc transport.Conn, id uint64) {
 // admit decides, for an authenticated inbound connection, which session it
 // belongs to, and gives it its place there before the dialer hears it is up:
 // from then on what this node sends the peer on that slot waits in the new
-// connection's queue. It returns the connection, a session it ended (to be
-// finished off), and this node's token for the session.
-func (r *Remote) admit(h peerHello) (*conn, *downPeer, []byte, error) {
+// connection's queue. A session it replaces is ended first. It returns the
+// connection and this node's token for the session.
+func (r *Remote) admit(h peerHello) (*conn, []byte, error) {
 	ch, _ := r.cfg.channel(h.channel)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stopped {
-		return nil, nil, nil, ErrStopped
+	var p *peer
+	for {
+		if r.stopped {
+			return nil, nil, ErrStopped
+		}
+		p = r.peers[h.spec.Name]
+		if p != nil {
+			break
+		}
+		done := r.downing[h.spec.Name]
+		if done == nil {
+			break
+		}
+		// The last session's node-down is still being delivered.
+		r.mu.Unlock()
+		<-done
+		r.mu.Lock()
 	}
-	p := r.peers[h.spec.Name]
-	var old *downPeer
+	var replaced error
 	switch {
 	case p == nil:
 	case p.creation != 0 && p.creation != h.creation:
 		// Another life of the node: the old one is gone.
-		old = r.takePeerLocked(p, errPeerRestarted)
-		p = nil
+		replaced = errPeerRestarted
 	case p.peerToken == nil:
 		// Nothing is up with the node yet (at most a dial of our own
 		// under way): this connection may begin the session.
@@ -746,12 +767,25 @@ func (r *Remote) admit(h peerHello) (*conn, *downPeer, []byte, error) {
 	case h.proves(p.token):
 		// The peer saw the session end and began another; it proved it
 		// knew this one, which ends here too before the new one is taken.
-		old = r.takePeerLocked(p, errPeerReconnected)
-		p = nil
+		replaced = errPeerReconnected
 	default:
 		// The node's name and creation, but not its session: a cookie
 		// holder cannot join, or by hanging up end, another's session.
-		return nil, nil, nil, fmt.Errorf("%w: %s", ErrSessionProof, h.spec.Name)
+		return nil, nil, fmt.Errorf("%w: %s", ErrSessionProof, h.spec.Name)
+	}
+	if replaced != nil {
+		old := r.takePeerLocked(p, replaced)
+		r.mu.Unlock()
+		r.finishPeerDown(old, replaced)
+		r.mu.Lock()
+		if r.stopped {
+			return nil, nil, ErrStopped
+		}
+		if p = r.peers[h.spec.Name]; p != nil && !bytes.Equal(h.token, p.peerToken) {
+			// Another connection began a session meanwhile, and this
+			// one is not of it.
+			return nil, nil, fmt.Errorf("%w: %s", ErrSessionProof, h.spec.Name)
+		}
 	}
 	if p == nil {
 		p = r.newPeerLocked(h.spec.Name)
@@ -780,7 +814,7 @@ func (r *Remote) admit(h peerHello) (*conn, *downPeer, []byte, error) {
 		// chose first; this one only carries the peer's traffic in.
 		p.extra = append(p.extra, c)
 	}
-	return c, old, p.token, nil
+	return c, p.token, nil
 }
 
 // downPeer is a peer just taken out of the table, to be finished off.
@@ -789,12 +823,14 @@ type downPeer struct {
 	conns  []*conn
 	wasUp  bool
 	reason error
+	done   chan struct{} // r.downing's entry, closed once the node knows
 }
 
-// takePeerLocked removes p if it is still the current peer for its name and
-// tells the node, so that links, monitors and pending calls across it fire
-// with noconnection before anything can reach the name again. A node is
-// reachable over all its connections or it is down, as in Erlang. r.mu is held.
+// takePeerLocked removes p if it is still the current peer for its name.
+// The caller must then finishPeerDown, outside r.mu, which tells the node, so
+// that links, monitors and pending calls across it fire with noconnection;
+// until it has, no new session with the name begins. A node is reachable
+// over all its connections or it is down, as in Erlang. r.mu is held.
 func (r *Remote) takePeerLocked(p *peer, reason error) *downPeer {
 	if r.peers[p.name] != p {
 		return nil
@@ -806,9 +842,9 @@ func (r *Remote) takePeerLocked(p *peer, reason error) *downPeer {
 	r.departSeq++
 	r.departed[p.name] = r.departSeq
 	r.forgetDepartedLocked()
-	d := &downPeer{p: p, conns: p.all(), wasUp: p.up, reason: reason}
+	d := &downPeer{p: p, conns: p.all(), wasUp: p.up, reason: reason, done: make(chan struct{})}
 	p.up = false
-	r.ep.NodeDown(p.name, reason)
+	r.downing[p.name] = d.done
 	return d
 }
 
@@ -817,11 +853,23 @@ var (
 	errPeerReconnected = errors.New("peer reconnected")
 )
 
-// finishPeerDown closes a removed peer's other connections and reports it.
+// finishPeerDown tells the node that a removed peer is down, without the
+// table lock (the node-down visits every process tied to the peer), then
+// closes the peer's other connections and reports it.
 func (r *Remote) finishPeerDown(d *downPeer, reason error) {
 	if d == nil {
 		return
 	}
+	r.ep.NodeDown(d.p.name, reason)
+	if r.nodeDownHook != nil {
+		r.nodeDownHook(d.p.name)
+	}
+	r.mu.Lock()
+	if r.downing[d.p.name] == d.done {
+		delete(r.downing, d.p.name)
+	}
+	r.mu.Unlock()
+	close(d.done)
 	for _, c := range d.conns {
 		c.fail(reason)
 	}

@@ -39,3 +39,38 @@ func TestNodeStopStopsTheRemote(t *testing.T) {
 		}
 	})
 }
+
+// Point 15: a node-down (which visits every process tied to the lost node)
+// runs without the lock that every send to any node takes, and sends to
+// other nodes go on meanwhile.
+func TestNodeDownRunsOutsideTheSendLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(25)
+		a, b, c := startNode(t, net, "a", remote.Config{}), startNode(t, net, "b", remote.Config{}), startNode(t, net, "c", remote.Config{})
+		connect(t, a, b)
+		connect(t, a, c)
+		onC := spawnProbe(t, c)
+		type seen struct {
+			free bool
+			err  error
+		}
+		during := make(chan seen, 1)
+		remote.SetNodeDownHook(a.r, func(node string) {
+			if node == "b" {
+				s := seen{free: remote.LockFree(a.r)}
+				if s.free { // else the send would wait for the lock for good
+					s.err = a.Send(onC.pid, "while b goes down")
+				}
+				during <- s
+			}
+		})
+		b.r.Stop()
+		s := <-during
+		if !s.free || s.err != nil {
+			t.Fatalf("during b's node-down: send lock free %v, send to c %v", s.free, s.err)
+		}
+		if m := onC.recv(t); m != "while b goes down" {
+			t.Fatalf("c got %#v", m)
+		}
+	})
+}
