@@ -31,6 +31,18 @@
 // on both sides with its reason and no process message crosses a refused
 // connection.
 //
+// A cookie proves membership of the cluster, not identity. Each side of a
+// session keeps a random token, exchanged (masked) in the handshake of the
+// session's first connection. A further connection from a node that has a
+// live session here, by the same name and creation, joins the session only
+// with its token; a node that saw the session end and began another proves
+// it knew the last one (a proven reconnect), which then ends here too. Any
+// other claimant is refused with ErrSessionProof, and the live session is
+// untouched: a cookie holder cannot slip messages into another node's session
+// or, by hanging up, end it. (A claimant with another creation is taken for
+// a restart of the node, as in Erlang; Config.RequireCertName binds names to
+// certificates where that matters.) The protocol version is 3 since tokens.
+//
 // Until a peer has proved the cookie it is a stranger: its frames may be at
 // most 4 KiB (a length prefix claiming more closes the connection before
 // anything is allocated), its connection holds a small read buffer, and it
@@ -56,11 +68,20 @@
 //
 // # Delivery and ordering
 //
-// Each peer has one connection per channel and index. Everything one process
-// sends over a channel takes the same connection, so messages and signals
-// between two processes stay in order across the wire. A send can name a
-// channel and a partition key (SendOptions). On a Monotonic channel only the
-// newest message of each sender-receiver stream waits in a queue.
+// Each peer has one connection per channel and index. When both nodes dial
+// a slot at once, the acceptor gives the peer's connection the slot (and
+// what was queued on its own dial) if its own dial is not through yet; else
+// the extra connection only carries the peer's traffic in. A connection that
+// fails before it was ever up while the peer is up over another hands its
+// queue and slot to that one (a node that cannot dial a client back still
+// reaches it); only with nothing up is the peer taken down, so what was queued
+// is never dropped unseen.
+//
+// Everything one process sends over a channel takes the same connection, so
+// messages and signals between two processes stay in order across the wire.
+// A send can name a channel and a partition key (SendOptions). On a
+// Monotonic channel only the newest message of each sender-receiver stream
+// waits in a queue.
 //
 // Each connection has a send queue bounded in bytes (Config.SendQueueBytes). A
 // full queue fails the send with ErrSendQueueFull (FullQueueError, the
@@ -69,7 +90,15 @@
 // takes the whole queue at once and writes it with one call, so small messages
 // share syscalls under load.
 //
-// A node remembers departed peers (their addresses and session counts) up to
+// A relay (a node a Policy routes others' traffic through) hands on what it
+// cannot pass at once from a per-source, per-destination queue, so one slow
+// destination delays nothing else on the source's connection. Past
+// SendQueueBytes queued for one destination it tells the source to hold back:
+// the source's messages and calls for that destination fail with
+// ErrSendQueueFull (or wait, with Block) until the relay has room. Signals
+// still go, and the relay drops nothing it took.
+//
+// A node remembers departed peers (their addresses and last session tokens) up to
 // a bound of 4096, forgetting the oldest first; a peer forgotten and back
 // later is a new peer, reached again through Connect, Learn or Resolve.
 //
@@ -81,13 +110,15 @@
 // Every connection ticks as Erlang's net_kernel does (Config.NetTickTime,
 // default 60 s): a connection with nothing to send writes an empty frame
 // every quarter of it, and one that hears nothing for the whole of it is
-// declared lost, so a frozen peer (SIGSTOP, a hung host) is detected. The
-// protocol version is 2 since ticks; a version-1 peer is refused.
+// declared lost, so a frozen peer (SIGSTOP, a hung host) is detected. A peer
+// of another protocol version is refused.
 //
 // Losing any connection to a peer takes the peer down: every connection to it
 // closes, every link and monitor across it fires with noconnection, node
 // monitors get NodeDownMessage, pending calls fail with noconnection, and
 // subscribers get a PeerDown event. Nothing the lost session's connections
 // still held is delivered after that (each peer session delivers through an
-// actor.Session). The next send dials again, as a new session.
+// actor.Session). The node-down is delivered without the lock that sends to
+// other nodes take, and the next send to the lost node dials again, as a new
+// session, once it has been.
 package remote

@@ -41,7 +41,7 @@ type Remote struct {
 
 	mu      sync.Mutex
 	stopped bool
-	peers   map[string]*peer    // by node name, while any slot exists
+	peers   map[string]*peer // by node name, while any slot exists
 	// downing holds the nodes whose node-down is being delivered (outside
 	// mu); a new session with one waits for it. Closed when delivered.
 	downing map[string]chan struct{}
