@@ -226,3 +226,52 @@ func TestASlowDestinationHoldsBackOnlyItsOwnRelayedTraffic(t *testing.T) {
 		t.Logf("held back after %d messages (%d B queued for d at the relay)", sent, sent*(512+2))
 	})
 }
+
+// A node reached only through a relay has no connection of its own to lose:
+// when the layer above learns it is down (the peer service's failure
+// detector), DeclareDown fires every link, monitor and call toward it.
+func TestDeclareDownFiresForARelayedNode(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(26)
+		s := startNode(t, net, "server", remote.Config{})
+		via := remote.Config{Policy: viaPolicy{relay: "server"}}
+		a, c := startNode(t, net, "a", via), startNode(t, net, "c", via)
+		connect(t, a, s)
+		connect(t, c, s)
+		target, _ := a.Spawn(actor.Server(silent{}))
+		w := spawnProbe(t, c)
+		w.do(t, c, func(p *actor.Process) { p.Monitor(target) })
+		callErr := make(chan error, 1)
+		go func() {
+			_, err := c.Call(actor.WithoutCallTimeout(context.Background()), target, "hello?")
+			callErr <- err
+		}()
+		synctest.Wait()
+		if c.r.IsConnected("a") {
+			t.Fatal("c must reach a only through the server")
+		}
+		cause := errors.New("failure detector: a missed its heartbeats")
+		c.r.DeclareDown("a", cause)
+		d, ok := w.recv(t).(actor.DownMessage)
+		if !ok || !errors.Is(d.Reason, actor.ErrNoConnection) {
+			t.Fatalf("watcher got %#v, want a noconnection DOWN", d)
+		}
+		if err := <-callErr; !errors.Is(err, actor.ErrNoConnection) || !errors.Is(err, cause) {
+			t.Fatalf("pending call: %v, want noconnection with the cause", err)
+		}
+		// The relay still works for a new session.
+		if reply, err := c.Call(ctxT(t), server0(t, a), "x"); err != nil || reply != "x" {
+			t.Fatalf("after: %v, %v", reply, err)
+		}
+	})
+}
+
+// server0 spawns an echo server on n.
+func server0(t *testing.T, n *testNode) actor.PID {
+	t.Helper()
+	pid, err := n.Spawn(actor.Server(&echo{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}

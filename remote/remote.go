@@ -879,6 +879,31 @@ func (r *Remote) finishPeerDown(d *downPeer, reason error) {
 	}
 }
 
+// DeclareDown tells the layer that node is down, as the layer above learned
+// it (the peer service's failure detector, for a node reached only through a
+// relay, which has no connection of its own to lose). Connections to node,
+// if any, are closed; every link, monitor and pending call toward it fires
+// with noconnection (matching cause too), and the next send to it begins a
+// new session.
+func (r *Remote) DeclareDown(node string, cause error) {
+	if node == "" || node == r.node.Name() {
+		return
+	}
+	if cause == nil {
+		cause = actor.ErrNoConnection
+	}
+	r.mu.Lock()
+	var d *downPeer
+	if p := r.peers[node]; p != nil {
+		d = r.takePeerLocked(p, cause)
+	} else if r.downing[node] == nil {
+		d = &downPeer{p: &peer{name: node}, reason: cause, done: make(chan struct{})}
+		r.downing[node] = d.done
+	}
+	r.mu.Unlock()
+	r.finishPeerDown(d, cause)
+}
+
 // peerDown takes p down, if it is still current.
 func (r *Remote) peerDown(p *peer, reason error) {
 	r.mu.Lock()
