@@ -76,6 +76,12 @@ type Config struct {
 	// SendQueueBytes bounds each connection's queue of encoded frames not yet
 	// written. An empty queue takes one frame of any allowed size. Default 8 MiB.
 	SendQueueBytes int
+	// SignalReserveBytes is how far signals (DOWNs, exits, links, replies)
+	// may go past a full send queue: a signal is never refused for the
+	// bound, and one that finds even the reserve full gives the connection
+	// up (noconnection for everything across it). Default SendQueueBytes,
+	// and at least 4 MiB: a burst of thousands of DOWNs fits.
+	SignalReserveBytes int
 	// WhenFull chooses the behaviour of a full send queue.
 	WhenFull FullQueue
 	// BlockTimeout bounds the wait of an actor-API send under FullQueueBlock.
@@ -133,6 +139,9 @@ func (c Config) withDefaults(nodeLog *slog.Logger) Config {
 	}
 	if c.SendQueueBytes <= 0 {
 		c.SendQueueBytes = defaultSendQueueBytes
+	}
+	if c.SignalReserveBytes <= 0 {
+		c.SignalReserveBytes = max(c.SendQueueBytes, minSignalReserve)
 	}
 	if c.BlockTimeout <= 0 {
 		c.BlockTimeout = 5 * time.Second

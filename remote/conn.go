@@ -77,7 +77,7 @@ func newConn(r *Remote, p *peer, ch Channel, index int) *conn {
 // otherwise a full queue is ErrSendQueueFull. An empty queue takes any frame,
 // so one large message cannot be refused forever. A signal (a DOWN, an exit,
 // a reply: what must never be dropped) may also use a reserve beyond the
-// bound, as large again; past that it is errSignalQueueFull, and the caller
+// bound (Config.SignalReserveBytes); past that it is errSignalQueueFull, and the caller
 // gives the connection up rather than lose it.
 func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, signal bool) error {
 	for {
@@ -103,7 +103,7 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, s
 		}
 		limit := c.r.cfg.SendQueueBytes
 		if signal {
-			limit += max(c.r.cfg.SendQueueBytes, minSignalReserve)
+			limit += c.r.cfg.SignalReserveBytes
 		}
 		if c.bytes == 0 || c.bytes+len(frame) <= limit {
 			if c.channel.Monotonic && key != (streamKey{}) {
@@ -141,8 +141,9 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, s
 	}
 }
 
-// minSignalReserve is the least room signals have beyond a full queue.
-const minSignalReserve = 64 << 10
+// minSignalReserve is the least default room signals have beyond a full
+// queue.
+const minSignalReserve = 4 << 20
 
 var errSignalQueueFull = errors.New("remote: send queue full even for signals")
 

@@ -76,7 +76,7 @@ func TestSignalsToAStalledPeerBreakTheConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		net := transport.NewNetwork(21)
 		a := startNode(t, net, "a", remote.Config{})
-		b := startNode(t, net, "b", remote.Config{SendQueueBytes: 2048})
+		b := startNode(t, net, "b", remote.Config{SendQueueBytes: 2048, SignalReserveBytes: 64 << 10})
 		connect(t, a, b)
 		pids, downs := watchMany(t, a, b, targets)
 		synctest.Wait()
