@@ -1,0 +1,292 @@
+package dist
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/erlang/etf"
+)
+
+// conn is the connection to one other node: a bounded queue of packets, a
+// writer, a reader, the tick, and the tables that map the peer's references
+// and calls to gotp's.
+type conn struct {
+	d    *Dist
+	peer string
+
+	up   chan struct{} // closed once the handshake is done
+	done chan struct{} // closed when the connection is finished
+
+	mu       sync.Mutex
+	nc       net.Conn
+	info     peerInfo
+	sess     *actor.Session
+	queue    [][]byte
+	bytes    int
+	notify   chan struct{}
+	failErr  error
+	movedTo  *conn
+	nextRef  uint64
+	nextLink uint64
+
+	// References the peer made, as gotp references of its node, and back.
+	erlRefs  map[string]actor.Ref
+	gotpRefs map[uint64]remoteRef
+	// Calls the peer makes to gotp processes, by their gotp reference.
+	erlCalls map[uint64]erlCall
+	// Calls gotp processes make to the peer's, by their gotp reference.
+	goCalls map[uint64]goCall
+
+	heard, spoke atomic.Bool
+}
+
+// remoteRef is a reference the peer made: a monitor of one of our processes.
+type remoteRef struct {
+	ref    etf.Ref
+	byName etf.Atom // the name it monitors by, if it does
+}
+
+// erlCall is a gen_server call from the peer: where its reply goes.
+type erlCall struct {
+	pid etf.Pid
+	tag any // a reference, or [alias|Ref]
+}
+
+// goCall is a call to the peer: the monitor it holds.
+type goCall struct {
+	from actor.PID
+	to   any // the callee: etf.Pid, or etf.Atom for a name
+}
+
+func newConn(d *Dist, peer string) *conn {
+	return &conn{
+		d: d, peer: peer,
+		up: make(chan struct{}), done: make(chan struct{}), notify: make(chan struct{}, 1),
+		erlRefs: make(map[string]actor.Ref), gotpRefs: make(map[uint64]remoteRef),
+		erlCalls: make(map[uint64]erlCall), goCalls: make(map[uint64]goCall),
+	}
+}
+
+func (c *conn) isUp() bool {
+	select {
+	case <-c.up:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *conn) err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failErr
+}
+
+// supersede hands what waits in c's queue to next, an inbound connection
+// from the same node that took c's place while c was still dialing.
+func (c *conn) supersede(next *conn) {
+	c.mu.Lock()
+	next.queue, next.bytes = c.queue, c.bytes
+	c.queue, c.bytes = nil, 0
+	c.movedTo = next
+	c.mu.Unlock()
+}
+
+// start runs the connection over nc once its handshake is done.
+func (c *conn) start(nc net.Conn, info peerInfo) {
+	c.mu.Lock()
+	if c.failErr != nil {
+		c.mu.Unlock()
+		nc.Close()
+		return
+	}
+	c.nc, c.info = nc, info
+	c.sess = c.d.ep.Session(c.peer)
+	c.mu.Unlock()
+	close(c.up)
+	c.d.log.Info("erlang node up", "peer", c.peer)
+	c.d.wg.Add(3)
+	go func() { defer c.d.wg.Done(); c.writeLoop(nc) }()
+	go func() { defer c.d.wg.Done(); c.readLoop(nc) }()
+	go func() { defer c.d.wg.Done(); c.tickLoop(nc) }()
+}
+
+// fail ends the connection once: the node hears the peer is down, so every
+// link, monitor and call across it fires with noconnection.
+func (c *conn) fail(err error) {
+	c.mu.Lock()
+	if c.failErr != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.failErr = err
+	nc, moved := c.nc, c.movedTo
+	c.queue, c.bytes = nil, 0
+	c.mu.Unlock()
+	close(c.done)
+	if nc != nil {
+		nc.Close()
+	}
+	if moved != nil {
+		return // a connection that took this one's place carries the session
+	}
+	if c.d.drop(c) {
+		c.d.log.Info("erlang node down", "peer", c.peer, "reason", err.Error())
+		c.d.ep.NodeDown(c.peer, err)
+	}
+}
+
+// enqueue adds a packet. A message past the bound is ErrQueueFull; a signal
+// may go to twice the bound, past which the connection is given up.
+func (c *conn) enqueue(pkt []byte, signal bool) error {
+	for {
+		c.mu.Lock()
+		if next := c.movedTo; next != nil {
+			c.mu.Unlock()
+			c = next
+			continue
+		}
+		break
+	}
+	if c.failErr != nil {
+		err := c.failErr
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s: %w", actor.ErrNoConnection, c.peer, err)
+	}
+	limit := c.d.cfg.QueueBytes
+	if signal {
+		limit *= 2
+	}
+	if c.bytes > 0 && c.bytes+len(pkt) > limit {
+		c.mu.Unlock()
+		if signal {
+			c.fail(errors.New("dist: send queue full even for signals"))
+			return fmt.Errorf("%w: %s", actor.ErrNoConnection, c.peer)
+		}
+		return fmt.Errorf("%w: %s", ErrQueueFull, c.peer)
+	}
+	c.queue = append(c.queue, pkt)
+	c.bytes += len(pkt)
+	wake := len(c.queue) == 1
+	c.mu.Unlock()
+	if wake {
+		select {
+		case c.notify <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (c *conn) writeLoop(nc net.Conn) {
+	w := bufio.NewWriterSize(nc, 64<<10)
+	for {
+		select {
+		case <-c.notify:
+		case <-c.done:
+			return
+		}
+		c.mu.Lock()
+		batch := c.queue
+		c.queue, c.bytes = nil, 0
+		c.mu.Unlock()
+		for _, pkt := range batch {
+			if _, err := w.Write(pkt); err != nil {
+				c.fail(err)
+				return
+			}
+		}
+		if err := w.Flush(); err != nil {
+			c.fail(err)
+			return
+		}
+		c.spoke.Store(true)
+	}
+}
+
+// maxPacket bounds a packet from the peer (Erlang's own default has none; a
+// gotp node refuses more than this rather than allocate it).
+const maxPacket = 64 << 20
+
+func (c *conn) readLoop(nc net.Conn) {
+	r := bufio.NewReaderSize(nc, 64<<10)
+	var lb [4]byte
+	for {
+		if _, err := io.ReadFull(r, lb[:]); err != nil {
+			c.fail(err)
+			return
+		}
+		c.heard.Store(true)
+		n := binary.BigEndian.Uint32(lb[:])
+		if n == 0 {
+			continue // a tick
+		}
+		if n > maxPacket {
+			c.fail(fmt.Errorf("dist: packet of %d bytes from %s", n, c.peer))
+			return
+		}
+		pkt := make([]byte, n)
+		if _, err := io.ReadFull(r, pkt); err != nil {
+			c.fail(err)
+			return
+		}
+		if err := c.handle(pkt); err != nil {
+			c.d.log.Warn("malformed erlang packet; closing the connection", "peer", c.peer, "err", err.Error())
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// tickLoop is net_kernel's tick: an empty packet when nothing was written
+// for a quarter of the tick time, and the connection given up when nothing
+// was heard for the whole of it.
+func (c *conn) tickLoop(nc net.Conn) {
+	quarter := c.d.cfg.TickTime / 4
+	t := time.NewTicker(quarter)
+	defer t.Stop()
+	silent := 0
+	for {
+		select {
+		case <-t.C:
+		case <-c.done:
+			return
+		}
+		if c.heard.Swap(false) {
+			silent = 0
+		} else if silent++; silent >= 4 {
+			c.fail(fmt.Errorf("%w: net tick: %s silent for %v", actor.ErrNoConnection, c.peer, c.d.cfg.TickTime))
+			return
+		}
+		if !c.spoke.Swap(false) {
+			_ = c.enqueue([]byte{0, 0, 0, 0}, true)
+		}
+	}
+}
+
+// packet encodes a pass-through packet: the control tuple and, for messages
+// and payload signals, the message.
+func packet(ctl etf.Tuple, msg any, withMsg bool) ([]byte, error) {
+	b := []byte{0, 0, 0, 0, 'p'}
+	b = append(b, 131)
+	b, err := etf.Append(b, ctl)
+	if err != nil {
+		return nil, err
+	}
+	if withMsg {
+		b = append(b, 131)
+		if b, err = etf.Append(b, msg); err != nil {
+			return nil, fmt.Errorf("dist: message for Erlang: %w", err)
+		}
+	}
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	return b, nil
+}

@@ -1,0 +1,326 @@
+package dist_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/erlang/dist"
+	"github.com/gotp-dev/gotp/erlang/etf"
+	"github.com/gotp-dev/gotp/internal/erltest"
+)
+
+const cookie = "gotp-test-cookie"
+
+// host is this machine's short host name, as erl -sname uses it.
+func host(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ = strings.Cut(h, ".")
+	return h
+}
+
+// cluster is a port mapper of our own and the Go node on it.
+type cluster struct {
+	t    *testing.T
+	epmd *dist.EPMDServer
+	node *actor.Node
+	d    *dist.Dist
+	host string
+}
+
+func newCluster(t *testing.T, cfg dist.Config) *cluster {
+	t.Helper()
+	erltest.Erl(t)
+	epmd, err := dist.ListenEPMD("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { epmd.Close() })
+	h := host(t)
+	node, err := actor.NewNode(actor.Config{Name: "go@" + h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cookie == "" {
+		cfg.Cookie = cookie
+	}
+	cfg.EPMDPort = epmd.Port()
+	d, err := dist.Start(node, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Stop()
+		_ = node.Stop(context.Background())
+	})
+	return &cluster{t: t, epmd: epmd, node: node, d: d, host: h}
+}
+
+// erlNode is an Erlang VM running a script that prints lines.
+type erlNode struct {
+	name  string
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+// startErl starts erl -sname name running script (expressions, then it
+// waits to be stopped); its printed lines arrive on lines.
+func (c *cluster) startErl(name, cookie, script string) *erlNode {
+	t := c.t
+	t.Helper()
+	cmd := exec.Command(erltest.Erl(t), "-sname", name, "-setcookie", cookie, "-noshell", "-noinput",
+		"-kernel", "dist_auto_connect", "always", "-eval", script)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", c.epmd.Port()))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e := &erlNode{name: name + "@" + c.host, cmd: cmd, lines: make(chan string, 256)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			e.lines <- sc.Text()
+		}
+		close(e.lines)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return e
+}
+
+// expect reads the VM's next line and fails unless it is want.
+func (e *erlNode) expect(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case got, ok := <-e.lines:
+		if !ok {
+			t.Fatalf("erl exited; want %q", want)
+		}
+		// Atoms print quoted or not by their characters: compare without.
+		if strings.ReplaceAll(got, "'", "") != strings.ReplaceAll(want, "'", "") {
+			t.Fatalf("erl printed %q, want %q", got, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("erl printed nothing for 30 s; want %q", want)
+	}
+}
+
+// echo is a gen_server: it answers every call with {echo, Request}, and on
+// the cast {cast, Pid} sends Pid {casted, ok}.
+type echo struct{}
+
+func (echo) HandleCall(p *actor.Process, from actor.From, req any) (any, error) {
+	return etf.Tuple{etf.Atom("echo"), req}, nil
+}
+
+func (echo) HandleCast(p *actor.Process, msg any) error {
+	if t, ok := msg.(etf.Tuple); ok && len(t) == 2 && t[0] == etf.Atom("cast") {
+		if pid, ok := t[1].(actor.PID); ok {
+			return p.Send(pid, etf.Tuple{etf.Atom("casted"), etf.Atom("ok")})
+		}
+	}
+	return nil
+}
+
+// An Erlang node pings the Go node, calls and casts a Go gen_server, sends
+// to a Go process by name and gets its answer, and monitors and links to Go
+// processes and sees their exit reasons.
+func TestErlangUsesGoProcesses(t *testing.T) {
+	c := newCluster(t, dist.Config{})
+	if _, err := c.node.Spawn(actor.Server(echo{}), actor.WithName("echo")); err != nil {
+		t.Fatal(err)
+	}
+	// victim answers {From, pid} with {pid, self()}, and exits with the
+	// reason it is sent otherwise.
+	victim := func(name string) {
+		_, err := c.node.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+			switch m := msg.(type) {
+			case etf.Atom:
+				return fmt.Errorf("%s", m)
+			case etf.Tuple:
+				if from, ok := m[0].(actor.PID); ok && len(m) == 2 {
+					return p.Send(from, etf.Tuple{etf.Atom("pid"), p.Self()})
+				}
+				return &dist.Reason{Term: m}
+			}
+			return actor.Normal
+		}), actor.WithName(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim("v1")
+	victim("v2")
+	g := "'go@" + c.host + "'"
+	script := strings.ReplaceAll(`
+		io:format("~p~n", [net_adm:ping(G)]),
+		io:format("~p~n", [gen_server:call({echo, G}, {hello, 42, <<"bin">>, [1.5, #{k => v}]})]),
+		gen_server:cast({echo, G}, {cast, self()}),
+		receive {casted, X} -> io:format("cast ~p~n", [X]) after 10000 -> io:format("no cast~n") end,
+		M = erlang:monitor(process, {v1, G}),
+		{v1, G} ! {custom, reason},
+		receive {'DOWN', M, process, Who, R1} -> io:format("down ~p ~p~n", [Who, R1]) after 10000 -> io:format("no down~n") end,
+		process_flag(trap_exit, true),
+		{v2, G} ! {self(), pid},
+		P = receive {pid, P0} -> P0 after 10000 -> none end,
+		io:format("pid on ~p~n", [node(P)]),
+		link(P),
+		{v2, G} ! boom,
+		receive {'EXIT', P, R2} -> io:format("exit ~p~n", [R2]) after 10000 -> io:format("no exit~n") end,
+		erlang:monitor(process, {nobody, G}),
+		receive {'DOWN', _, process, _, R3} -> io:format("down nobody ~p~n", [R3]) after 10000 -> io:format("no down~n") end,
+		io:format("~p~n", [catch gen_server:call({nobody, G}, hello, 2000)]),
+		io:format("done~n"),
+		receive stop -> ok end`, "G", g)
+	e := c.startErl("e1", cookie, script)
+	e.expect(t, "pong")
+	e.expect(t, `{echo,{hello,42,<<"bin">>,[1.5,#{k => v}]}}`)
+	e.expect(t, "cast ok")
+	e.expect(t, fmt.Sprintf("down {v1,'go@%s'} {custom,reason}", c.host))
+	e.expect(t, fmt.Sprintf("pid on 'go@%s'", c.host))
+	e.expect(t, `exit <<"boom">>`)
+	e.expect(t, "down nobody noproc")
+	e.expect(t, fmt.Sprintf("{'EXIT',{noproc,{gen_server,call,[{nobody,'go@%s'},hello,2000]}}}", c.host))
+	e.expect(t, "done")
+}
+
+// runner is a Go process that runs the functions it is sent and passes on
+// everything else it receives.
+type runner struct {
+	pid actor.PID
+	got chan any
+}
+
+func spawnRunner(t *testing.T, n *actor.Node) *runner {
+	t.Helper()
+	r := &runner{got: make(chan any, 64)}
+	pid, err := n.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+		if fn, ok := msg.(func(*actor.Process)); ok {
+			fn(p)
+			return nil
+		}
+		r.got <- msg
+		return nil
+	}), actor.WithTrapExit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.pid = pid
+	return r
+}
+
+func (r *runner) do(t *testing.T, n *actor.Node, fn func(p *actor.Process)) {
+	t.Helper()
+	done := make(chan struct{})
+	if err := n.Send(r.pid, func(p *actor.Process) { fn(p); close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+}
+
+func (r *runner) recv(t *testing.T) any {
+	t.Helper()
+	select {
+	case m := <-r.got:
+		return m
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing arrived for 30 s")
+		return nil
+	}
+}
+
+// Go processes call, send to, monitor and link to Erlang processes, and a
+// lost Erlang node fires noconnection for all of it.
+func TestGoUsesErlangProcesses(t *testing.T) {
+	c := newCluster(t, dist.Config{TickTime: 4 * time.Second})
+	script := `
+		register(echo, spawn(fun Loop() -> receive {From, M} -> From ! {echoed, M}, Loop() end end)),
+		register(victim, spawn(fun() -> receive {exit, R} -> exit(R) end end)),
+		register(linked, spawn(fun L() -> receive {From, pid} -> From ! {pid, self()}, L(); {exit, R} -> exit(R) end end)),
+		io:format("ready~n"),
+		receive stop -> ok end`
+	e := c.startErl("e2", cookie, script)
+	e.expect(t, "ready")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.d.Connect(ctx, e.name); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	// A call to one of the VM's own gen_servers: net_kernel answers is_auth.
+	reply, err := c.node.Call(ctx, actor.Name{Node: e.name, Name: "net_kernel"}, etf.Tuple{etf.Atom("is_auth"), etf.Atom(c.node.Name())})
+	if err != nil || reply != etf.Atom("yes") {
+		t.Fatalf("gen_server call to net_kernel: %v, %v", reply, err)
+	}
+	r := spawnRunner(t, c.node)
+	echoName := actor.Name{Node: e.name, Name: "echo"}
+	if err := c.node.Send(echoName, etf.Tuple{r.pid, etf.Atom("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.recv(t); !etf.Equal(m, etf.Tuple{etf.Atom("echoed"), etf.Atom("hi")}) {
+		t.Fatalf("echo: %#v", m)
+	}
+
+	// A monitor by name sees the Erlang process's exit reason.
+	victim := actor.Name{Node: e.name, Name: "victim"}
+	r.do(t, c.node, func(p *actor.Process) { p.Monitor(victim) })
+	_ = c.node.Send(victim, etf.Tuple{etf.Atom("exit"), etf.Tuple{etf.Atom("custom"), int64(7)}})
+	d, ok := r.recv(t).(actor.DownMessage)
+	var reason *dist.Reason
+	if !ok || !errors.As(d.Reason, &reason) || !etf.Equal(reason.Term, etf.Tuple{etf.Atom("custom"), int64(7)}) {
+		t.Fatalf("DOWN %#v", d)
+	}
+
+	// A link delivers the Erlang process's exit to a trapping Go process.
+	linked := actor.Name{Node: e.name, Name: "linked"}
+	_ = c.node.Send(linked, etf.Tuple{r.pid, etf.Atom("pid")})
+	m, ok := r.recv(t).(etf.Tuple)
+	if !ok || len(m) != 2 {
+		t.Fatalf("pid answer %#v", m)
+	}
+	lpid := m[1].(actor.PID)
+	r.do(t, c.node, func(p *actor.Process) { _ = p.Link(lpid) })
+	_ = c.node.Send(linked, etf.Tuple{etf.Atom("exit"), etf.Atom("shutdown")})
+	x, ok := r.recv(t).(actor.ExitMessage)
+	if !ok || x.From != lpid || !errors.Is(x.Reason, actor.Shutdown) {
+		t.Fatalf("exit %#v", x)
+	}
+
+	// The Erlang node dies: a monitor across it fires noconnection.
+	r.do(t, c.node, func(p *actor.Process) { p.Monitor(echoName) })
+	if err := e.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	d, ok = r.recv(t).(actor.DownMessage)
+	if !ok || !errors.Is(d.Reason, actor.ErrNoConnection) {
+		t.Fatalf("after the VM was killed: %#v", d)
+	}
+}
+
+// A wrong cookie is refused both ways.
+func TestWrongCookieRefused(t *testing.T) {
+	c := newCluster(t, dist.Config{})
+	e := c.startErl("e3", "another-cookie", `io:format("~p~n", [net_adm:ping('go@`+c.host+`')]), io:format("ready~n"), receive stop -> ok end`)
+	e.expect(t, "pang")
+	e.expect(t, "ready")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.d.Connect(ctx, e.name); !errors.Is(err, dist.ErrBadCookie) {
+		t.Fatalf("connect with a wrong cookie: %v, want ErrBadCookie", err)
+	}
+}

@@ -1,0 +1,243 @@
+package dist
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+)
+
+// Distribution flags this node speaks (erl_dist_protocol's DFLAG_*): every
+// one OTP 25 and 26 make mandatory, monitors by name, the new link protocol,
+// exit payloads, send-sender and aliases. No atom cache and no fragments.
+const (
+	flagPublished          = 0x1
+	flagExtendedReferences = 0x4
+	flagDistMonitor        = 0x8
+	flagFunTags            = 0x10
+	flagDistMonitorName    = 0x20
+	flagNewFunTags         = 0x80
+	flagExtendedPidsPorts  = 0x100
+	flagExportPtrTag       = 0x200
+	flagBitBinaries        = 0x400
+	flagNewFloats          = 0x800
+	flagUnicodeIO          = 0x1000
+	flagSmallAtomTags      = 0x4000
+	flagUTF8Atoms          = 0x10000
+	flagMapTag             = 0x20000
+	flagBigCreation        = 0x40000
+	flagSendSender         = 0x80000
+	flagBigSeqtraceLabels  = 0x100000
+	flagExitPayload        = 0x400000
+	flagHandshake23        = 0x1000000
+	flagUnlinkID           = 0x2000000
+	flagMandatory25Digest  = 0x4000000
+	flagV4NC               = 1 << 34
+	flagAlias              = 1 << 35
+
+	ourFlags = flagPublished | flagExtendedReferences | flagDistMonitor | flagFunTags |
+		flagDistMonitorName | flagNewFunTags | flagExtendedPidsPorts | flagExportPtrTag |
+		flagBitBinaries | flagNewFloats | flagUnicodeIO | flagSmallAtomTags | flagUTF8Atoms |
+		flagMapTag | flagBigCreation | flagSendSender | flagBigSeqtraceLabels | flagExitPayload |
+		flagHandshake23 | flagUnlinkID | flagMandatory25Digest | flagV4NC | flagAlias
+
+	// requiredFlags are what a peer must have for this node to talk to it.
+	requiredFlags = flagExtendedReferences | flagExtendedPidsPorts | flagUTF8Atoms |
+		flagNewFloats | flagMapTag | flagBigCreation | flagHandshake23
+)
+
+// Errors of the handshake.
+var (
+	// ErrBadCookie: the peer does not share this node's cookie.
+	ErrBadCookie = errors.New("dist: cookie mismatch")
+	// ErrHandshake: the peer broke the handshake (wrong message, refusal,
+	// missing capabilities, closed early).
+	ErrHandshake = errors.New("dist: handshake failed")
+)
+
+// peerInfo is what a handshake learned of the other node.
+type peerInfo struct {
+	name     string
+	flags    uint64
+	creation uint32
+}
+
+// maxHandshakeMessage bounds a handshake message: a name and a few fields.
+const maxHandshakeMessage = 1024
+
+func readHS(c net.Conn) ([]byte, error) {
+	var lb [2]byte
+	if _, err := io.ReadFull(c, lb[:]); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	n := int(binary.BigEndian.Uint16(lb[:]))
+	if n == 0 || n > maxHandshakeMessage {
+		return nil, fmt.Errorf("%w: message of %d bytes", ErrHandshake, n)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(c, b); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	return b, nil
+}
+
+func writeHS(c net.Conn, b []byte) error {
+	msg := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(b)), uint16(len(b)))
+	if _, err := c.Write(append(msg, b...)); err != nil {
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	return nil
+}
+
+// digest is the handshake's proof: MD5 of the cookie and the challenge
+// written in decimal, as dist_util computes it.
+func digest(cookie string, challenge uint32) []byte {
+	sum := md5.Sum([]byte(cookie + strconv.FormatUint(uint64(challenge), 10)))
+	return sum[:]
+}
+
+func newChallenge() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// nameMessage is send_name (version 6) or send_challenge: 'N', flags,
+// [challenge,] creation, name.
+func nameMessage(flags uint64, challenge *uint32, creation uint32, name string) []byte {
+	b := []byte{'N'}
+	b = binary.BigEndian.AppendUint64(b, flags)
+	if challenge != nil {
+		b = binary.BigEndian.AppendUint32(b, *challenge)
+	}
+	b = binary.BigEndian.AppendUint32(b, creation)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(name)))
+	return append(b, name...)
+}
+
+func parseName(b []byte, withChallenge bool) (peerInfo, uint32, error) {
+	var p peerInfo
+	var ch uint32
+	if len(b) < 1 || b[0] != 'N' {
+		return p, 0, fmt.Errorf("%w: expected a version 6 name message (the peer may be older than OTP 23)", ErrHandshake)
+	}
+	b = b[1:]
+	need := 14
+	if withChallenge {
+		need += 4
+	}
+	if len(b) < need {
+		return p, 0, fmt.Errorf("%w: name message cut short", ErrHandshake)
+	}
+	p.flags = binary.BigEndian.Uint64(b)
+	b = b[8:]
+	if withChallenge {
+		ch = binary.BigEndian.Uint32(b)
+		b = b[4:]
+	}
+	p.creation = binary.BigEndian.Uint32(b)
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	b = b[6:]
+	if n != len(b) || n == 0 {
+		return p, 0, fmt.Errorf("%w: name of %d bytes in %d", ErrHandshake, n, len(b))
+	}
+	p.name = string(b)
+	if p.flags&requiredFlags != requiredFlags {
+		return p, 0, fmt.Errorf("%w: %s lacks capabilities (flags %#x)", ErrHandshake, p.name, p.flags)
+	}
+	return p, ch, nil
+}
+
+// dialHandshake runs the initiating side of the distribution handshake.
+func dialHandshake(c net.Conn, self string, creation uint32, cookie, expect string) (peerInfo, error) {
+	if err := writeHS(c, nameMessage(ourFlags, nil, creation, self)); err != nil {
+		return peerInfo{}, err
+	}
+	st, err := readHS(c)
+	if err != nil {
+		return peerInfo{}, err
+	}
+	if len(st) < 1 || st[0] != 's' {
+		return peerInfo{}, fmt.Errorf("%w: expected a status", ErrHandshake)
+	}
+	switch status := string(st[1:]); status {
+	case "ok", "ok_simultaneous":
+	default:
+		return peerInfo{}, fmt.Errorf("%w: %s answered %q", ErrHandshake, expect, status)
+	}
+	msg, err := readHS(c)
+	if err != nil {
+		return peerInfo{}, err
+	}
+	peer, theirs, err := parseName(msg, true)
+	if err != nil {
+		return peerInfo{}, err
+	}
+	if expect != "" && peer.name != expect {
+		return peerInfo{}, fmt.Errorf("%w: dialed %s, reached %s", ErrHandshake, expect, peer.name)
+	}
+	ours := newChallenge()
+	reply := []byte{'r'}
+	reply = binary.BigEndian.AppendUint32(reply, ours)
+	reply = append(reply, digest(cookie, theirs)...)
+	if err := writeHS(c, reply); err != nil {
+		return peerInfo{}, err
+	}
+	ack, err := readHS(c)
+	if err != nil {
+		// An Erlang node closes the connection on a wrong cookie.
+		return peerInfo{}, fmt.Errorf("%w (or %w)", err, ErrBadCookie)
+	}
+	if len(ack) != 17 || ack[0] != 'a' {
+		return peerInfo{}, fmt.Errorf("%w: expected a challenge ack", ErrHandshake)
+	}
+	if subtle.ConstantTimeCompare(ack[1:], digest(cookie, ours)) != 1 {
+		return peerInfo{}, fmt.Errorf("%w: %s", ErrBadCookie, peer.name)
+	}
+	return peer, nil
+}
+
+// acceptHandshake runs the accepting side; admit decides whether the named
+// peer may connect (an error refuses it with "nok").
+func acceptHandshake(c net.Conn, self string, creation uint32, cookie string, admit func(peerInfo) error) (peerInfo, error) {
+	msg, err := readHS(c)
+	if err != nil {
+		return peerInfo{}, err
+	}
+	peer, _, err := parseName(msg, false)
+	if err != nil {
+		return peerInfo{}, err
+	}
+	if err := admit(peer); err != nil {
+		_ = writeHS(c, []byte("snok"))
+		return peer, err
+	}
+	if err := writeHS(c, []byte("sok")); err != nil {
+		return peer, err
+	}
+	ours := newChallenge()
+	if err := writeHS(c, nameMessage(ourFlags, &ours, creation, self)); err != nil {
+		return peer, err
+	}
+	reply, err := readHS(c)
+	if err != nil {
+		return peer, err
+	}
+	if len(reply) != 21 || reply[0] != 'r' {
+		return peer, fmt.Errorf("%w: expected a challenge reply", ErrHandshake)
+	}
+	theirs := binary.BigEndian.Uint32(reply[1:5])
+	if subtle.ConstantTimeCompare(reply[5:], digest(cookie, ours)) != 1 {
+		return peer, fmt.Errorf("%w: %s", ErrBadCookie, peer.name)
+	}
+	ack := append([]byte{'a'}, digest(cookie, theirs)...)
+	if err := writeHS(c, ack); err != nil {
+		return peer, err
+	}
+	return peer, nil
+}
