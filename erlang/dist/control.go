@@ -32,6 +32,9 @@ const (
 	opPayloadMonitorExit = 28
 	opAliasSend          = 33
 	opAliasSendTT        = 34
+	opSpawnRequest       = 29
+	opSpawnRequestTT     = 30
+	opSpawnReply         = 31
 	opUnlinkID           = 35
 	opUnlinkIDAck        = 36
 )
@@ -39,6 +42,7 @@ const (
 // names the distribution answers itself, as the VM's kernel processes do.
 const (
 	netKernel = etf.Atom("net_kernel")
+	rex       = etf.Atom("rex") // rpc's server
 )
 
 var errMalformed = errors.New("dist: malformed control message")
@@ -208,9 +212,19 @@ func (c *conn) handle(pkt []byte) error {
 			from = pidFromErl(p)
 		}
 		return c.down(from, pidFromErl(to), ref, reasonFromErl(reason))
+	case opSpawnRequest, opSpawnRequestTT:
+		if len(ctl) < 6 || !hasMsg {
+			return bad(ctl)
+		}
+		reqID, ok1 := ctl[1].(etf.Ref)
+		from, ok2 := ctl[2].(etf.Pid)
+		mfa, ok3 := ctl[4].(etf.Tuple)
+		if !ok1 || !ok2 || !ok3 || len(mfa) != 3 {
+			return bad(ctl)
+		}
+		return c.spawnRequest(reqID, pidFromErl(from), mfa, ctl[5], msg)
 	}
-	// Operations this node did not ask for (spawn requests: DFLAG_SPAWN is
-	// not offered) are a broken peer.
+	// Operations this node did not ask for are a broken peer.
 	return fmt.Errorf("%w: operation %d", errMalformed, op)
 }
 
@@ -238,10 +252,20 @@ func (c *conn) message(from, to actor.PID, toName actor.Name, msg any) error {
 		if !ok {
 			return nil
 		}
-		if toName.Name == string(netKernel) {
+		switch toName.Name {
+		case string(netKernel):
 			if req, ok := t[2].(etf.Tuple); ok && len(req) == 2 && req[0] == etf.Atom("is_auth") {
 				c.reply(erlCall{pid: pid, tag: caller[1]}, etf.Atom("yes"), to)
 			}
+			return nil
+		case string(rex):
+			call := erlCall{pid: pid, tag: caller[1]}
+			req := fromErl(t[2])
+			c.d.wg.Add(1)
+			go func() {
+				defer c.d.wg.Done()
+				c.reply(call, c.d.rpc(req), to)
+			}()
 			return nil
 		}
 		c.mu.Lock()
@@ -280,7 +304,7 @@ func (c *conn) monitor(on bool, from actor.PID, target any, r etf.Ref) error {
 	case etf.Pid:
 		env.To = pidFromErl(t)
 	case etf.Atom:
-		if t == netKernel {
+		if t == netKernel || t == rex {
 			return nil // always there: no DOWN will come
 		}
 		byName = t

@@ -75,6 +75,7 @@ type Dist struct {
 	mu      sync.Mutex
 	stopped bool
 	conns   map[string]*conn
+	rpcs    map[[2]string]RPCFunc
 }
 
 var _ actor.Distribution = (*Dist)(nil)

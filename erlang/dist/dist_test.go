@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -76,32 +77,9 @@ type erlNode struct {
 // startErl starts erl -sname name running script (expressions, then it
 // waits to be stopped); its printed lines arrive on lines.
 func (c *cluster) startErl(name, cookie, script string) *erlNode {
-	t := c.t
-	t.Helper()
-	cmd := exec.Command(erltest.Erl(t), "-sname", name, "-setcookie", cookie, "-noshell", "-noinput",
-		"-kernel", "dist_auto_connect", "always", "-eval", script)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", c.epmd.Port()))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	e := &erlNode{name: name + "@" + c.host, cmd: cmd, lines: make(chan string, 256)}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			e.lines <- sc.Text()
-		}
-		close(e.lines)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	return e
+	c.t.Helper()
+	env := append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", c.epmd.Port()))
+	return startErlCookie(c.t, env, name, c.host, cookie, script)
 }
 
 // expect reads the VM's next line and fails unless it is want.
@@ -323,4 +301,110 @@ func TestWrongCookieRefused(t *testing.T) {
 	if err := c.d.Connect(ctx, e.name); !errors.Is(err, dist.ErrBadCookie) {
 		t.Fatalf("connect with a wrong cookie: %v, want ErrBadCookie", err)
 	}
+}
+
+// rpc:call from Erlang reaches Go functions registered for it; an unknown
+// one is undef, and a failing one a badrpc with its reason.
+func TestRPCFromErlang(t *testing.T) {
+	c := newCluster(t, dist.Config{})
+	c.d.HandleRPC("go", "add", func(args []any) (any, error) {
+		var sum int64
+		for _, a := range args {
+			n, ok := a.(int64)
+			if !ok {
+				return nil, &dist.Reason{Term: etf.Tuple{etf.Atom("not_a_number"), a}}
+			}
+			sum += n
+		}
+		return sum, nil
+	})
+	g := "'go@" + c.host + "'"
+	e := c.startErl("e4", cookie, strings.ReplaceAll(`
+		io:format("~p~n", [rpc:call(G, go, add, [1, 2, 39])]),
+		io:format("~p~n", [rpc:call(G, go, add, [1, x])]),
+		io:format("~p~n", [rpc:call(G, go, nothing, [])]),
+		io:format("~p~n", [erpc:call(G, go, add, [2, 3])]),
+		receive stop -> ok end`, "G", g))
+	e.expect(t, "42")
+	e.expect(t, "{badrpc,{'EXIT',{not_a_number,x}}}")
+	e.expect(t, "{badrpc,{'EXIT',{undef,[{go,nothing,[],[]}]}}}")
+	e.expect(t, "5")
+}
+
+// With Erlang's own epmd (started by erl, as it does when none runs): the Go
+// node registers with it and finds an Erlang node through it, and another
+// Erlang node finds the Go node through it.
+func TestWithErlangsEPMD(t *testing.T) {
+	erltest.Erl(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	h := host(t)
+	env := append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", port))
+	t.Cleanup(func() {
+		kill := exec.Command("epmd", "-port", fmt.Sprint(port), "-kill")
+		kill.Env = env
+		_ = kill.Run()
+	})
+	e6 := startErlEnv(t, env, "e6", h, `io:format("ready~n"), receive stop -> ok end`)
+	e6.expect(t, "ready") // erl runs its epmd, and is registered with it
+
+	node, err := actor.NewNode(actor.Config{Name: "go6@" + h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dist.Start(node, dist.Config{Cookie: cookie, EPMDPort: port})
+	if err != nil {
+		t.Fatalf("register with erl's epmd: %v", err)
+	}
+	t.Cleanup(func() {
+		d.Stop()
+		_ = node.Stop(context.Background())
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.Connect(ctx, e6.name); err != nil {
+		t.Fatalf("connect through erl's epmd: %v", err)
+	}
+	e7 := startErlEnv(t, env, "e7", h, `io:format("~p~n", [net_adm:ping('go6@`+h+`')]), receive stop -> ok end`)
+	e7.expect(t, "pong")
+}
+
+// startErlEnv starts erl -sname name@host with env, running script.
+func startErlEnv(t *testing.T, env []string, name, host, script string) *erlNode {
+	t.Helper()
+	return startErlCookie(t, env, name, host, cookie, script)
+}
+
+// startErlCookie starts erl -sname name@host with env and cookie, running
+// script (expressions; it should end waiting to be stopped); its printed
+// lines arrive on lines.
+func startErlCookie(t *testing.T, env []string, name, host, cookie, script string) *erlNode {
+	t.Helper()
+	cmd := exec.Command(erltest.Erl(t), "-sname", name, "-setcookie", cookie, "-noshell", "-noinput", "-eval", script)
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	e := &erlNode{name: name + "@" + host, cmd: cmd, lines: make(chan string, 16)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			e.lines <- sc.Text()
+		}
+		close(e.lines)
+	}()
+	return e
 }

@@ -14,7 +14,8 @@ import (
 
 // Distribution flags this node speaks (erl_dist_protocol's DFLAG_*): every
 // one OTP 25 and 26 make mandatory, monitors by name, the new link protocol,
-// exit payloads, send-sender and aliases. No atom cache and no fragments.
+// exit payloads, send-sender, aliases, and spawn requests (for erpc and
+// rpc: see rpc.go). No atom cache and no fragments.
 const (
 	flagPublished          = 0x1
 	flagExtendedReferences = 0x4
@@ -37,6 +38,7 @@ const (
 	flagHandshake23        = 0x1000000
 	flagUnlinkID           = 0x2000000
 	flagMandatory25Digest  = 0x4000000
+	flagSpawn              = 1 << 32
 	flagV4NC               = 1 << 34
 	flagAlias              = 1 << 35
 
@@ -44,7 +46,7 @@ const (
 		flagDistMonitorName | flagNewFunTags | flagExtendedPidsPorts | flagExportPtrTag |
 		flagBitBinaries | flagNewFloats | flagUnicodeIO | flagSmallAtomTags | flagUTF8Atoms |
 		flagMapTag | flagBigCreation | flagSendSender | flagBigSeqtraceLabels | flagExitPayload |
-		flagHandshake23 | flagUnlinkID | flagMandatory25Digest | flagV4NC | flagAlias
+		flagHandshake23 | flagUnlinkID | flagMandatory25Digest | flagSpawn | flagV4NC | flagAlias
 
 	// requiredFlags are what a peer must have for this node to talk to it.
 	requiredFlags = flagExtendedReferences | flagExtendedPidsPorts | flagUTF8Atoms |
