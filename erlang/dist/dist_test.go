@@ -147,25 +147,25 @@ func TestErlangUsesGoProcesses(t *testing.T) {
 	victim("v2")
 	g := "'go@" + c.host + "'"
 	script := strings.ReplaceAll(`
-		io:format("~p~n", [net_adm:ping(G)]),
-		io:format("~p~n", [gen_server:call({echo, G}, {hello, 42, <<"bin">>, [1.5, #{k => v}]})]),
-		gen_server:cast({echo, G}, {cast, self()}),
+		io:format("~p~n", [net_adm:ping(GONODE)]),
+		io:format("~p~n", [gen_server:call({echo, GONODE}, {hello, 42, <<"bin">>, [1.5, #{k => v}]})]),
+		gen_server:cast({echo, GONODE}, {cast, self()}),
 		receive {casted, X} -> io:format("cast ~p~n", [X]) after 10000 -> io:format("no cast~n") end,
-		M = erlang:monitor(process, {v1, G}),
-		{v1, G} ! {custom, reason},
+		M = erlang:monitor(process, {v1, GONODE}),
+		{v1, GONODE} ! {custom, reason},
 		receive {'DOWN', M, process, Who, R1} -> io:format("down ~p ~p~n", [Who, R1]) after 10000 -> io:format("no down~n") end,
 		process_flag(trap_exit, true),
-		{v2, G} ! {self(), pid},
+		{v2, GONODE} ! {self(), pid},
 		P = receive {pid, P0} -> P0 after 10000 -> none end,
 		io:format("pid on ~p~n", [node(P)]),
 		link(P),
-		{v2, G} ! boom,
+		{v2, GONODE} ! boom,
 		receive {'EXIT', P, R2} -> io:format("exit ~p~n", [R2]) after 10000 -> io:format("no exit~n") end,
-		erlang:monitor(process, {nobody, G}),
+		erlang:monitor(process, {nobody, GONODE}),
 		receive {'DOWN', _, process, _, R3} -> io:format("down nobody ~p~n", [R3]) after 10000 -> io:format("no down~n") end,
-		io:format("~p~n", [catch gen_server:call({nobody, G}, hello, 2000)]),
+		io:format("~p~n", [catch gen_server:call({nobody, GONODE}, hello, 2000)]),
 		io:format("done~n"),
-		receive stop -> ok end`, "G", g)
+		receive stop -> ok end`, "GONODE", g)
 	e := c.startErl("e1", cookie, script)
 	e.expect(t, "pong")
 	e.expect(t, `{echo,{hello,42,<<"bin">>,[1.5,#{k => v}]}}`)
@@ -279,15 +279,48 @@ func TestGoUsesErlangProcesses(t *testing.T) {
 		t.Fatalf("exit %#v", x)
 	}
 
-	// The Erlang node dies: a monitor across it fires noconnection.
-	r.do(t, c.node, func(p *actor.Process) { p.Monitor(echoName) })
+	// The Erlang node dies: a monitor across it fires noconnection, and a
+	// node monitor gets its node-down.
+	r.do(t, c.node, func(p *actor.Process) { p.Monitor(echoName); p.MonitorNode(e.name) })
 	if err := e.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	d, ok = r.recv(t).(actor.DownMessage)
-	if !ok || !errors.Is(d.Reason, actor.ErrNoConnection) {
-		t.Fatalf("after the VM was killed: %#v", d)
+	var sawDown, sawNodeDown bool
+	for range 2 {
+		switch m := r.recv(t).(type) {
+		case actor.DownMessage:
+			sawDown = errors.Is(m.Reason, actor.ErrNoConnection)
+		case actor.NodeDownMessage:
+			sawNodeDown = m.Node == e.name
+		default:
+			t.Fatalf("after the VM was killed: %#v", m)
+		}
 	}
+	if !sawDown || !sawNodeDown {
+		t.Fatalf("after the VM was killed: noconnection DOWN %v, node-down %v", sawDown, sawNodeDown)
+	}
+}
+
+// The Go node's distribution stops: the Erlang node sees nodedown and
+// noconnection for its monitors of Go processes.
+func TestErlangSeesTheGoNodeGo(t *testing.T) {
+	c := newCluster(t, dist.Config{})
+	if _, err := c.node.Spawn(actor.Server(echo{}), actor.WithName("echo")); err != nil {
+		t.Fatal(err)
+	}
+	g := "'go@" + c.host + "'"
+	e := c.startErl("e5", cookie, strings.ReplaceAll(`
+		pong = net_adm:ping(GONODE),
+		monitor_node(GONODE, true),
+		erlang:monitor(process, {echo, GONODE}),
+		register(ctl, self()),
+		io:format("ready~n"),
+		Got = [receive {nodedown, N} -> {nodedown, N}; {'DOWN', _, process, _, R} -> {down, R} end || _ <- [1, 2]],
+		io:format("~p~n", [lists:sort(Got)]),
+		receive stop -> ok end`, "GONODE", g))
+	e.expect(t, "ready")
+	c.d.Stop()
+	e.expect(t, fmt.Sprintf("[{down,noconnection},{nodedown,'go@%s'}]", c.host))
 }
 
 // A wrong cookie is refused both ways.
@@ -320,11 +353,11 @@ func TestRPCFromErlang(t *testing.T) {
 	})
 	g := "'go@" + c.host + "'"
 	e := c.startErl("e4", cookie, strings.ReplaceAll(`
-		io:format("~p~n", [rpc:call(G, go, add, [1, 2, 39])]),
-		io:format("~p~n", [rpc:call(G, go, add, [1, x])]),
-		io:format("~p~n", [rpc:call(G, go, nothing, [])]),
-		io:format("~p~n", [erpc:call(G, go, add, [2, 3])]),
-		receive stop -> ok end`, "G", g))
+		io:format("~p~n", [rpc:call(GONODE, go, add, [1, 2, 39])]),
+		io:format("~p~n", [rpc:call(GONODE, go, add, [1, x])]),
+		io:format("~p~n", [rpc:call(GONODE, go, nothing, [])]),
+		io:format("~p~n", [erpc:call(GONODE, go, add, [2, 3])]),
+		receive stop -> ok end`, "GONODE", g))
 	e.expect(t, "42")
 	e.expect(t, "{badrpc,{'EXIT',{not_a_number,x}}}")
 	e.expect(t, "{badrpc,{'EXIT',{undef,[{go,nothing,[],[]}]}}}")
