@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/internal/halfopen"
 )
 
 // Config configures a node's Erlang distribution.
@@ -66,11 +67,12 @@ type Dist struct {
 	alive    string // the name before '@'
 	creation uint32
 
-	l      net.Listener
-	epmd   net.Conn
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	l        net.Listener
+	halfOpen *halfopen.Set // inbound connections in their handshake
+	epmd     net.Conn
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 
 	mu      sync.Mutex
 	stopped bool
@@ -104,7 +106,7 @@ func Start(node *actor.Node, cfg Config) (*Dist, error) {
 		cfg.Logger = node.Logger()
 	}
 	d := &Dist{node: node, cfg: cfg, log: cfg.Logger.With("node", node.Name()), alive: alive,
-		creation: node.Creation(), conns: make(map[string]*conn)}
+		creation: node.Creation(), conns: make(map[string]*conn), halfOpen: halfopen.New(maxHandshakes)}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	l, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -253,13 +255,20 @@ func (d *Dist) acceptLoop() {
 			}
 			continue
 		}
+		// At most maxHandshakes at once: one more closes the oldest, so
+		// sockets that connect and say nothing delay no one.
+		id := d.halfOpen.Add(nc)
 		d.wg.Add(1)
-		go d.accept(nc)
+		go d.accept(nc, id)
 	}
 }
 
-func (d *Dist) accept(nc net.Conn) {
+// maxHandshakes bounds the inbound connections in their handshake.
+const maxHandshakes = 1024
+
+func (d *Dist) accept(nc net.Conn, id uint64) {
 	defer d.wg.Done()
+	defer d.halfOpen.Done(id)
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
 	var c *conn
 	peer, err := acceptHandshake(nc, d.node.Name(), d.creation, d.cfg.Cookie, func(p peerInfo) error {
