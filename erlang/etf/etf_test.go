@@ -249,3 +249,19 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestFormat(t *testing.T) {
+	cases := map[string]any{
+		`{done,<<"with a reason">>}`:      etf.Tuple{etf.Atom("done"), []byte("with a reason")},
+		`[1,2|3]`:                         etf.ImproperList{Elems: []any{int64(1), int64(2)}, Tail: int64(3)},
+		`#{k => 'Quoted atom',[] => 1.5}`: etf.Map{{Key: etf.Atom("k"), Value: etf.Atom("Quoted atom")}, {Key: etf.List{}, Value: 1.5}},
+		`<<1,255>>`:                       []byte{1, 255},
+		`"abc"`:                           etf.Charlist("abc"),
+		`{true,'go@host-1'}`:              etf.Tuple{true, etf.Atom("go@host-1")},
+	}
+	for want, v := range cases {
+		if got := etf.Format(v); got != want {
+			t.Errorf("Format(%#v) = %s, want %s", v, got, want)
+		}
+	}
+}
