@@ -44,6 +44,9 @@ type conn struct {
 	// What arrived here for other nodes and waits for room (relay.go).
 	relayMu sync.Mutex
 	relays  map[string]*relayQueue
+	// relayQueues is len(relays), read without the lock on every relayed
+	// envelope: only the reader adds a queue, so none means none.
+	relayQueues atomic.Int32
 
 	// The net tick (tick.go): heard and spoke say whether a frame was read
 	// or written since the last tick; silent counts the ticks in a row that

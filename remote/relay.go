@@ -40,9 +40,12 @@ type relayed struct {
 func (c *conn) relay(env actor.Envelope, size int) {
 	r := c.r
 	dest := env.DestNode()
-	c.relayMu.Lock()
-	q := c.relays[dest]
-	c.relayMu.Unlock()
+	var q *relayQueue
+	if c.relayQueues.Load() > 0 {
+		c.relayMu.Lock()
+		q = c.relays[dest]
+		c.relayMu.Unlock()
+	}
 	if q == nil {
 		// Nothing waits for dest from this source: straight on, unless its
 		// connection's queue is full.
@@ -64,6 +67,7 @@ func (c *conn) relay(env actor.Envelope, size int) {
 		}
 		q = &relayQueue{room: make(chan struct{})}
 		c.relays[dest] = q
+		c.relayQueues.Add(1)
 		r.wg.Add(1)
 		go c.drain(dest, q)
 	}
@@ -100,6 +104,7 @@ func (c *conn) drain(dest string, q *relayQueue) {
 		c.relayMu.Lock()
 		if len(q.items) == 0 {
 			delete(c.relays, dest)
+			c.relayQueues.Add(-1)
 			if q.busy {
 				c.sendFlowLocked(dest, false)
 			}

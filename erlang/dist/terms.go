@@ -52,17 +52,9 @@ func toErl(v any) any {
 		}
 		return out
 	case etf.List:
-		out := make(etf.List, len(v))
-		for i, e := range v {
-			out[i] = toErl(e)
-		}
-		return out
+		return toErlList(v)
 	case []any:
-		out := make(etf.List, len(v))
-		for i, e := range v {
-			out[i] = toErl(e)
-		}
-		return out
+		return toErlList(v)
 	case etf.Map:
 		out := make(etf.Map, len(v))
 		for i, p := range v {
@@ -79,6 +71,14 @@ func toErl(v any) any {
 		return reasonToErl(v)
 	}
 	return v
+}
+
+func toErlList(v []any) etf.List {
+	out := make(etf.List, len(v))
+	for i, e := range v {
+		out[i] = toErl(e)
+	}
+	return out
 }
 
 // fromErl converts a decoded message for gotp: Erlang pids become gotp PIDs,
