@@ -3,6 +3,7 @@ package actor
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 )
 
@@ -72,28 +73,86 @@ type Distribution interface {
 	Forward(env Envelope) error
 }
 
-type distBox struct{ d Distribution }
+// distBox is what the node forwards through: the layer Attach installed
+// (for every node no route takes) and the layers AttachFor installed, each
+// for the nodes its match accepts. It is replaced whole, never changed.
+type distBox struct {
+	d      Distribution
+	def    *Endpoint // the endpoint of d
+	routes []distRoute
+}
+
+type distRoute struct {
+	match func(node string) bool
+	d     Distribution
+	ep    *Endpoint
+}
+
+// layerFor returns the layer that carries traffic for node, or nil.
+func (b *distBox) layerFor(node string) Distribution {
+	for _, r := range b.routes {
+		if r.match(node) {
+			return r.d
+		}
+	}
+	return b.d
+}
 
 // Endpoint is a node's end of its distribution layer, returned by Attach: the
 // layer hands it what arrives from other nodes and tells it of lost
 // connections.
 type Endpoint struct {
-	n   *Node
-	box *distBox
+	n *Node
 }
 
-// Attach installs d as the node's distribution layer, replacing any other,
-// so that everything addressed to other nodes goes through d.Forward. The
-// layer calls the returned Endpoint for what arrives.
+// Attach installs d as the node's distribution layer, replacing any other
+// (but not those AttachFor installed), so that everything addressed to other
+// nodes goes through d.Forward. The layer calls the returned Endpoint for
+// what arrives.
 func (n *Node) Attach(d Distribution) *Endpoint {
-	box := &distBox{d: d}
-	n.dist.Store(box)
-	return &Endpoint{n: n, box: box}
+	e := &Endpoint{n: n}
+	n.updateDist(func(b *distBox) { b.d, b.def = d, e })
+	return e
+}
+
+// AttachFor installs d beside the layer Attach installed, for the nodes
+// match accepts (the first layer whose match does, in the order they were
+// attached): a node can speak gotp's distribution to some nodes and another
+// (Erlang's) to others. match must be fast and safe for concurrent use.
+func (n *Node) AttachFor(match func(node string) bool, d Distribution) *Endpoint {
+	e := &Endpoint{n: n}
+	n.updateDist(func(b *distBox) { b.routes = append(b.routes, distRoute{match: match, d: d, ep: e}) })
+	return e
+}
+
+// updateDist replaces the node's distBox with a changed copy.
+func (n *Node) updateDist(change func(b *distBox)) {
+	n.distMu.Lock()
+	defer n.distMu.Unlock()
+	var b distBox
+	if old := n.dist.Load(); old != nil {
+		b = *old
+		b.routes = slices.Clone(old.routes)
+	}
+	change(&b)
+	if b.d == nil && len(b.routes) == 0 {
+		n.dist.Store(nil)
+		return
+	}
+	n.dist.Store(&b)
 }
 
 // Detach removes the layer, if it is still the node's: from then on anything
-// addressed to another node fails with ErrNoConnection.
-func (e *Endpoint) Detach() { e.n.dist.CompareAndSwap(e.box, nil) }
+// addressed to the nodes it carried goes through another layer, if one
+// carries them, or fails with ErrNoConnection.
+func (e *Endpoint) Detach() {
+	e.n.updateDist(func(b *distBox) {
+		if b.def == e {
+			b.d, b.def = nil, nil
+		}
+		b.routes = slices.DeleteFunc(b.routes, func(r distRoute) bool { return r.ep == e })
+	})
+}
 
 // Node returns the node this endpoint belongs to.
 func (e *Endpoint) Node() *Node { return e.n }
@@ -122,7 +181,11 @@ func (n *Node) forward(env Envelope) error {
 	if box == nil {
 		return ErrNoConnection
 	}
-	return box.d.Forward(env)
+	d := box.layerFor(env.DestNode())
+	if d == nil {
+		return ErrNoConnection
+	}
+	return d.Forward(env)
 }
 
 func envelopeOf(to PID, toName Name, s *signal) Envelope {

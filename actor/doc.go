@@ -111,7 +111,9 @@
 // applications: Node.Attach installs a layer, whose Forward carries envelopes
 // to other nodes; the layer hands what arrives to Endpoint.Deliver (which
 // validates it first: a malformed envelope is an error, never delivered) and
-// reports lost connections with Endpoint.NodeDown.
+// reports lost connections with Endpoint.NodeDown. Node.AttachFor installs
+// another layer beside it for the nodes a match picks (a node in a gotp
+// cluster and an Erlang one at once).
 //
 // # Where it differs from Erlang
 //

@@ -86,7 +86,8 @@ type Node struct {
 	sweepTick  uint64      // the sweeper's ticks so far; under aliasMu
 	waiters    sync.Pool   // *callWaiter
 
-	dist atomic.Pointer[distBox]
+	dist   atomic.Pointer[distBox]
+	distMu sync.Mutex // serializes changes of dist
 
 	// remotes holds, per other node, the count of its sessions that went
 	// down (string -> *remoteNode).
@@ -382,8 +383,16 @@ func (n *Node) Stop(ctx context.Context) error {
 // stopDistribution stops the attached distribution layer, if it can be
 // stopped, once every process is gone: a stopped node is off the network too.
 func (n *Node) stopDistribution() {
-	if box := n.dist.Load(); box != nil {
-		if s, ok := box.d.(interface{ Stop() }); ok {
+	box := n.dist.Load()
+	if box == nil {
+		return
+	}
+	layers := []Distribution{box.d}
+	for _, r := range box.routes {
+		layers = append(layers, r.d)
+	}
+	for _, d := range layers {
+		if s, ok := d.(interface{ Stop() }); ok {
 			s.Stop()
 		}
 	}

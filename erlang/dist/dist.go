@@ -38,6 +38,11 @@ type Config struct {
 	QueueBytes int
 	// Logger receives connection events; default the node's.
 	Logger *slog.Logger
+	// Nodes, when set, picks the nodes this distribution carries (the
+	// Erlang cluster's), beside the node's other distribution (package
+	// remote) for the rest: the node joins both. Unset, it carries every
+	// other node.
+	Nodes func(node string) bool
 }
 
 // Errors of the distribution.
@@ -124,7 +129,11 @@ func Start(node *actor.Node, cfg Config) (*Dist, error) {
 			return nil, err
 		}
 	}
-	d.ep = node.Attach(d)
+	if cfg.Nodes != nil {
+		d.ep = node.AttachFor(cfg.Nodes, d)
+	} else {
+		d.ep = node.Attach(d)
+	}
 	d.wg.Add(1)
 	go d.acceptLoop()
 	return d, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/gotp-dev/gotp/erlang/dist"
 	"github.com/gotp-dev/gotp/erlang/etf"
 	"github.com/gotp-dev/gotp/internal/erltest"
+	"github.com/gotp-dev/gotp/remote"
 )
 
 const cookie = "gotp-test-cookie"
@@ -440,4 +441,65 @@ func startErlCookie(t *testing.T, env []string, name, host, cookie, script strin
 		close(e.lines)
 	}()
 	return e
+}
+
+// One gotp node in two clusters: gotp's distribution to another gotp node,
+// Erlang's to an Erlang node. An Erlang caller's request reaches a gotp
+// server that asks the other gotp node before it answers.
+func TestBothDistributions(t *testing.T) {
+	erltest.Erl(t)
+	h := host(t)
+	epmd, err := dist.ListenEPMD("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { epmd.Close() })
+	start := func(name string) *actor.Node {
+		n, err := actor.NewNode(actor.Config{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Stop(context.Background()) })
+		return n
+	}
+	a, b := start("a@"+h), start("b@"+h)
+	ra, err := remote.Start(a, remote.Config{Cookie: cookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := remote.Start(b, remote.Config{Cookie: cookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isErlang := func(node string) bool { return strings.HasPrefix(node, "e8@") }
+	if _, err := dist.Start(a, dist.Config{Cookie: cookie, EPMDPort: epmd.Port(), Nodes: isErlang}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ra.Connect(ctx, rb.Spec()); err != nil {
+		t.Fatal(err)
+	}
+	// b doubles numbers; a's front asks b.
+	if _, err := b.Spawn(actor.Server(doubler{}), actor.WithName("doubler")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Spawn(actor.Server(front{backend: actor.Name{Node: b.Name(), Name: "doubler"}}), actor.WithName("front")); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", epmd.Port()))
+	e := startErlCookie(t, env, "e8", h, cookie, `io:format("~p~n", [gen_server:call({front, 'a@`+h+`'}, 21)]), receive stop -> ok end`)
+	e.expect(t, "42")
+}
+
+type doubler struct{}
+
+func (doubler) HandleCall(p *actor.Process, from actor.From, req any) (any, error) {
+	return req.(int64) * 2, nil
+}
+
+type front struct{ backend actor.Name }
+
+func (f front) HandleCall(p *actor.Process, from actor.From, req any) (any, error) {
+	return p.Call(context.Background(), f.backend, req)
 }

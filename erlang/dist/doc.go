@@ -60,8 +60,9 @@
 //     sender. Funs from Erlang are refused (logged and dropped).
 //   - A link by name, StopProcess and Resolve of an Erlang process, and
 //     spawns other than erpc's are not supported (ErrUnsupported, notsup).
-//   - A node speaks either gotp's own distribution (package remote) or
-//     Erlang's: Start attaches to the node as its distribution layer.
+//   - With Config.Nodes a node speaks Erlang's distribution to the nodes it
+//     picks and gotp's own (package remote) to the rest; without it, only
+//     Erlang's.
 //   - Not yet: TLS distribution (-proto_dist inet_tls), the atom cache and
 //     fragments (not negotiated: an Erlang node sends whole messages),
 //     long names are used as given (name@host.domain) without checks.
