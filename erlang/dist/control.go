@@ -273,11 +273,11 @@ func (c *conn) message(from, to actor.PID, toName actor.Name, msg any) error {
 		ref := actor.Ref{Node: c.peer, Creation: c.info.creation, ID: c.nextRef}
 		c.erlCalls[ref.ID] = erlCall{pid: pid, tag: caller[1]}
 		c.mu.Unlock()
-		return c.deliver(actor.Envelope{Kind: actor.EnvCall, From: pidFromErl(pid), To: to, ToName: toName, Ref: ref, Message: fromErl(t[2])})
+		return c.deliver(actor.Envelope{Kind: actor.EnvCall, From: pidFromErl(pid), To: to, ToName: toName, Ref: ref, Message: toGo(t[2])})
 	}
 	if t, ok := msg.(etf.Tuple); ok && len(t) == 2 {
 		if t[0] == etf.Atom("$gen_cast") {
-			return c.deliver(actor.Envelope{Kind: actor.EnvMessage, From: from, To: to, ToName: toName, Message: actor.CastMessage{Message: fromErl(t[1])}})
+			return c.deliver(actor.Envelope{Kind: actor.EnvMessage, From: from, To: to, ToName: toName, Message: actor.CastMessage{Message: toGo(t[1])}})
 		}
 		if r, ok := t[0].(etf.Ref); ok && string(r.Node) == c.d.node.Name() {
 			if ref, ok := refFromErl(r); ok {
@@ -287,12 +287,12 @@ func (c *conn) message(from, to actor.PID, toName actor.Name, msg any) error {
 				c.mu.Unlock()
 				if pending {
 					c.send(etf.Tuple{int64(opDemonitorP), pidToErl(call.from), call.to, r}, nil, false, true)
-					return c.deliver(actor.Envelope{Kind: actor.EnvReply, From: from, Ref: ref, Message: fromErl(t[1]), Cleared: true})
+					return c.deliver(actor.Envelope{Kind: actor.EnvReply, From: from, Ref: ref, Message: toGo(t[1]), Cleared: true})
 				}
 			}
 		}
 	}
-	return c.deliver(actor.Envelope{Kind: actor.EnvMessage, From: from, To: to, ToName: toName, Message: fromErl(msg)})
+	return c.deliver(actor.Envelope{Kind: actor.EnvMessage, From: from, To: to, ToName: toName, Message: toGo(msg)})
 }
 
 // monitor handles the peer's MONITOR_P and DEMONITOR_P of one of our

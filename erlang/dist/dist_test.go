@@ -254,6 +254,14 @@ func TestGoUsesErlangProcesses(t *testing.T) {
 	if m := r.recv(t); !etf.Equal(m, etf.Tuple{etf.Atom("echoed"), etf.Atom("hi")}) {
 		t.Fatalf("echo: %#v", m)
 	}
+	// A registered struct goes as a record, gotp PID inside, and comes back.
+	sent := job{ID: 7, Owner: r.pid}
+	if err := c.node.Send(echoName, etf.Tuple{r.pid, sent}); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := r.recv(t).(etf.Tuple); !ok || len(m) != 2 || m[1] != sent {
+		t.Fatalf("echoed record: %#v", m)
+	}
 
 	// A monitor by name sees the Erlang process's exit reason.
 	victim := actor.Name{Node: e.name, Name: "victim"}
@@ -502,4 +510,15 @@ type front struct{ backend actor.Name }
 
 func (f front) HandleCall(p *actor.Process, from actor.From, req any) (any, error) {
 	return p.Call(context.Background(), f.backend, req)
+}
+
+type job struct {
+	ID    int
+	Owner actor.PID
+}
+
+func init() {
+	if err := etf.RegisterRecord("job", job{}); err != nil {
+		panic(err)
+	}
 }

@@ -140,7 +140,7 @@ func (d *Dist) execute(res any, m, f etf.Atom, args []any) (reply any) {
 func asList(v any) ([]any, bool) {
 	switch l := v.(type) {
 	case etf.List:
-		return []any(fromErl(l).(etf.List)), true
+		return []any(toGo(l).(etf.List)), true
 	case etf.Charlist:
 		out := make([]any, len(l))
 		for i := 0; i < len(l); i++ {

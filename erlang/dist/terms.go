@@ -70,6 +70,9 @@ func toErl(v any) any {
 	case error:
 		return reasonToErl(v)
 	}
+	if t, ok := etf.AsTerm(v); ok {
+		return toErl(t) // a registered struct, its fields converted too
+	}
 	return v
 }
 
@@ -81,8 +84,11 @@ func toErlList(v []any) etf.List {
 	return out
 }
 
-// fromErl converts a decoded message for gotp: Erlang pids become gotp PIDs,
-// wherever they are.
+// toGo converts a decoded message for gotp: Erlang pids become gotp PIDs
+// and registered records their Go structs (etf.ToGo), wherever they are.
+func toGo(v any) any { return etf.ToGo(fromErl(v)) }
+
+// fromErl converts Erlang pids to gotp PIDs, wherever they are.
 func fromErl(v any) any {
 	switch v := v.(type) {
 	case etf.Pid:

@@ -19,6 +19,8 @@
 //	map                         Map (entries in order)       Map
 //	pid, reference, port        Pid, Ref, Port               Pid, Ref, Port
 //	fun, export fun             ErrUnsupported               -
+//	record, map (registered)    the struct, with ToGo        a registered struct
+//	list, map                   -                            any other Go slice, any Go map
 //
 // A Go string is a binary, as in Elixir and modern Erlang APIs; Erlang's
 // "abc" (a list of character codes) arrives as a Charlist when the VM sent it

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"unicode/utf8"
 )
 
@@ -156,6 +157,25 @@ func appendTerm(b []byte, v any, depth int) ([]byte, error) {
 			b = binary.BigEndian.AppendUint32(b, uint32(v.ID))
 		}
 		return binary.BigEndian.AppendUint32(b, v.Creation), nil
+	}
+	if info := registered(v); info != nil {
+		return appendTerm(b, structTerm(info, v), depth)
+	}
+	// Any other slice is a list, any Go map a map.
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		elems := make([]any, rv.Len())
+		for i := range elems {
+			elems[i] = rv.Index(i).Interface()
+		}
+		return appendList(b, elems, nil, depth)
+	case reflect.Map:
+		m := make(Map, 0, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			m = append(m, Pair{Key: it.Key().Interface(), Value: it.Value().Interface()})
+		}
+		return appendTerm(b, m, depth)
 	}
 	return b, fmt.Errorf("%w: Go %T", ErrUnsupported, v)
 }

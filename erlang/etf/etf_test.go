@@ -265,3 +265,58 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+type point struct{ X, Y int }
+
+type settings struct {
+	Name  string
+	Size  uint16 `etf:"size_bytes"`
+	Tags  []string
+	Where point
+	skip  int
+}
+
+func init() {
+	if err := etf.RegisterRecord("point", point{}); err != nil {
+		panic(err)
+	}
+	if err := etf.RegisterMap(settings{}); err != nil {
+		panic(err)
+	}
+}
+
+// Registered structs cross as records and maps the VM reads as such, and
+// records the VM writes come back as the structs.
+func TestRecordsAndMapsAgainstTheVM(t *testing.T) {
+	p, err := etf.Encode(point{X: 1, Y: -2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := etf.Encode(settings{Name: "n", Size: 3, Tags: []string{"a"}, Where: point{X: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := erltest.Eval(t, fmt.Sprintf(`
+		io:format("~p~n", [binary_to_term(binary:decode_hex(<<"%X">>)) =:= {point, 1, -2}]),
+		io:format("~p~n", [binary_to_term(binary:decode_hex(<<"%X">>)) =:= #{name => <<"n">>, size_bytes => 3, tags => [<<"a">>], where => {point, 5, 0}}]),
+		io:format("~s~n", [binary:encode_hex(term_to_binary([{point, 7, 8}, {point, x, 1}, {other, 1, 2}]))])`, p, s))
+	lines := erltest.Lines(out)
+	if len(lines) != 3 || lines[0] != "true" || lines[1] != "true" {
+		t.Fatalf("the VM read Go's record and map as other terms:\n%s", out)
+	}
+	data, _ := hex.DecodeString(lines[2])
+	v, err := etf.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := etf.ToGo(v).(etf.List)
+	if got[0] != (point{X: 7, Y: 8}) {
+		t.Errorf("{point, 7, 8} came back as %#v", got[0])
+	}
+	if _, ok := got[1].(etf.Tuple); !ok {
+		t.Errorf("{point, x, 1} (fields that do not convert) came back as %#v, want the tuple", got[1])
+	}
+	if _, ok := got[2].(etf.Tuple); !ok {
+		t.Errorf("{other, 1, 2} came back as %#v", got[2])
+	}
+}
