@@ -2,6 +2,7 @@ package dist
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,13 @@ type Config struct {
 	QueueBytes int
 	// Logger receives connection events; default the node's.
 	Logger *slog.Logger
+	// TLS, when set, runs every distribution connection over TLS, as
+	// Erlang's -proto_dist inet_tls does: the config's Certificates are this
+	// node's, RootCAs verify the nodes it dials (ServerName defaults to the
+	// host part of the node name), and ClientAuth and ClientCAs decide which
+	// nodes may dial it (tls.RequireAndVerifyClientCert for mutual TLS, as
+	// ssl_dist's verify_peer with fail_if_no_peer_cert).
+	TLS *tls.Config
 	// Nodes, when set, picks the nodes this distribution carries (the
 	// Erlang cluster's), beside the node's other distribution (package
 	// remote) for the rest: the node joins both. Unset, it carries every
@@ -243,7 +251,21 @@ func (d *Dist) dial(c *conn, alive, host string) {
 		return
 	}
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	peer, err := dialHandshake(nc, d.node.Name(), d.creation, d.cfg.Cookie, c.peer)
+	if d.cfg.TLS != nil {
+		cfg := d.cfg.TLS.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			d.log.Warn("erlang TLS handshake failed", "peer", c.peer, "err", err.Error())
+			c.fail(fmt.Errorf("%w: tls: %w", ErrHandshake, err))
+			return
+		}
+		nc = tc
+	}
+	peer, err := dialHandshake(hsConn{nc, d.cfg.TLS != nil}, d.node.Name(), d.creation, d.cfg.Cookie, c.peer)
 	if err != nil {
 		nc.Close()
 		d.log.Warn("erlang handshake failed", "peer", c.peer, "err", err.Error())
@@ -279,8 +301,17 @@ func (d *Dist) accept(nc net.Conn, id uint64) {
 	defer d.wg.Done()
 	defer d.halfOpen.Done(id)
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if d.cfg.TLS != nil {
+		tc := tls.Server(nc, d.cfg.TLS)
+		if err := tc.Handshake(); err != nil {
+			nc.Close()
+			d.log.Warn("refused erlang connection: TLS", "addr", nc.RemoteAddr().String(), "err", err.Error())
+			return
+		}
+		nc = tc
+	}
 	var c *conn
-	peer, err := acceptHandshake(nc, d.node.Name(), d.creation, d.cfg.Cookie, func(p peerInfo) error {
+	peer, err := acceptHandshake(hsConn{nc, d.cfg.TLS != nil}, d.node.Name(), d.creation, d.cfg.Cookie, func(p peerInfo) error {
 		var err error
 		c, err = d.admit(p.name)
 		return err

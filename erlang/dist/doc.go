@@ -31,6 +31,8 @@
 //     below); the trace-token forms are accepted, their tokens ignored.
 //   - gen_server: '$gen_call' with OTP 24's aliases, '$gen_cast'; gotp calls
 //     to Erlang servers monitor the callee as gen:call does.
+//   - TLS (Config.TLS), as erl -proto_dist inet_tls runs it, with mutual
+//     authentication where the config asks for it.
 //   - net_kernel: net_adm:ping is answered; the tick (Config.TickTime, 60 s
 //     by default as net_ticktime) keeps idle connections and declares silent
 //     ones lost.
@@ -63,7 +65,7 @@
 //   - With Config.Nodes a node speaks Erlang's distribution to the nodes it
 //     picks and gotp's own (package remote) to the rest; without it, only
 //     Erlang's.
-//   - Not yet: TLS distribution (-proto_dist inet_tls), the atom cache and
-//     fragments (not negotiated: an Erlang node sends whole messages),
-//     long names are used as given (name@host.domain) without checks.
+//   - Not yet: the atom cache and fragments (not negotiated: an Erlang node
+//     sends whole messages); long names are used as given
+//     (name@host.domain) without checks.
 package dist

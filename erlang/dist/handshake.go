@@ -72,12 +72,26 @@ type peerInfo struct {
 // maxHandshakeMessage bounds a handshake message: a name and a few fields.
 const maxHandshakeMessage = 1024
 
-func readHS(c net.Conn) ([]byte, error) {
-	var lb [2]byte
-	if _, err := io.ReadFull(c, lb[:]); err != nil {
+// hsConn frames handshake messages: a 2-byte length over TCP, a 4-byte one
+// over TLS (as inet_tls_dist runs it, {packet, 4} from the start).
+type hsConn struct {
+	net.Conn
+	wide bool
+}
+
+func (c hsConn) readHS() ([]byte, error) {
+	var lb [4]byte
+	hl := 2
+	if c.wide {
+		hl = 4
+	}
+	if _, err := io.ReadFull(c, lb[:hl]); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
-	n := int(binary.BigEndian.Uint16(lb[:]))
+	n := int(binary.BigEndian.Uint16(lb[:2]))
+	if c.wide {
+		n = int(min(binary.BigEndian.Uint32(lb[:]), maxHandshakeMessage+1))
+	}
 	if n == 0 || n > maxHandshakeMessage {
 		return nil, fmt.Errorf("%w: message of %d bytes", ErrHandshake, n)
 	}
@@ -88,8 +102,13 @@ func readHS(c net.Conn) ([]byte, error) {
 	return b, nil
 }
 
-func writeHS(c net.Conn, b []byte) error {
-	msg := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(b)), uint16(len(b)))
+func (c hsConn) writeHS(b []byte) error {
+	var msg []byte
+	if c.wide {
+		msg = binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(b)), uint32(len(b)))
+	} else {
+		msg = binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(b)), uint16(len(b)))
+	}
 	if _, err := c.Write(append(msg, b...)); err != nil {
 		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
@@ -156,11 +175,11 @@ func parseName(b []byte, withChallenge bool) (peerInfo, uint32, error) {
 }
 
 // dialHandshake runs the initiating side of the distribution handshake.
-func dialHandshake(c net.Conn, self string, creation uint32, cookie, expect string) (peerInfo, error) {
-	if err := writeHS(c, nameMessage(ourFlags, nil, creation, self)); err != nil {
+func dialHandshake(c hsConn, self string, creation uint32, cookie, expect string) (peerInfo, error) {
+	if err := c.writeHS(nameMessage(ourFlags, nil, creation, self)); err != nil {
 		return peerInfo{}, err
 	}
-	st, err := readHS(c)
+	st, err := c.readHS()
 	if err != nil {
 		return peerInfo{}, err
 	}
@@ -172,7 +191,7 @@ func dialHandshake(c net.Conn, self string, creation uint32, cookie, expect stri
 	default:
 		return peerInfo{}, fmt.Errorf("%w: %s answered %q", ErrHandshake, expect, status)
 	}
-	msg, err := readHS(c)
+	msg, err := c.readHS()
 	if err != nil {
 		return peerInfo{}, err
 	}
@@ -187,10 +206,10 @@ func dialHandshake(c net.Conn, self string, creation uint32, cookie, expect stri
 	reply := []byte{'r'}
 	reply = binary.BigEndian.AppendUint32(reply, ours)
 	reply = append(reply, digest(cookie, theirs)...)
-	if err := writeHS(c, reply); err != nil {
+	if err := c.writeHS(reply); err != nil {
 		return peerInfo{}, err
 	}
-	ack, err := readHS(c)
+	ack, err := c.readHS()
 	if err != nil {
 		// An Erlang node closes the connection on a wrong cookie.
 		return peerInfo{}, fmt.Errorf("%w (or %w)", err, ErrBadCookie)
@@ -206,8 +225,8 @@ func dialHandshake(c net.Conn, self string, creation uint32, cookie, expect stri
 
 // acceptHandshake runs the accepting side; admit decides whether the named
 // peer may connect (an error refuses it with "nok").
-func acceptHandshake(c net.Conn, self string, creation uint32, cookie string, admit func(peerInfo) error) (peerInfo, error) {
-	msg, err := readHS(c)
+func acceptHandshake(c hsConn, self string, creation uint32, cookie string, admit func(peerInfo) error) (peerInfo, error) {
+	msg, err := c.readHS()
 	if err != nil {
 		return peerInfo{}, err
 	}
@@ -216,17 +235,17 @@ func acceptHandshake(c net.Conn, self string, creation uint32, cookie string, ad
 		return peerInfo{}, err
 	}
 	if err := admit(peer); err != nil {
-		_ = writeHS(c, []byte("snok"))
+		_ = c.writeHS([]byte("snok"))
 		return peer, err
 	}
-	if err := writeHS(c, []byte("sok")); err != nil {
+	if err := c.writeHS([]byte("sok")); err != nil {
 		return peer, err
 	}
 	ours := newChallenge()
-	if err := writeHS(c, nameMessage(ourFlags, &ours, creation, self)); err != nil {
+	if err := c.writeHS(nameMessage(ourFlags, &ours, creation, self)); err != nil {
 		return peer, err
 	}
-	reply, err := readHS(c)
+	reply, err := c.readHS()
 	if err != nil {
 		return peer, err
 	}
@@ -238,7 +257,7 @@ func acceptHandshake(c net.Conn, self string, creation uint32, cookie string, ad
 		return peer, fmt.Errorf("%w: %s", ErrBadCookie, peer.name)
 	}
 	ack := append([]byte{'a'}, digest(cookie, theirs)...)
-	if err := writeHS(c, ack); err != nil {
+	if err := c.writeHS(ack); err != nil {
 		return peer, err
 	}
 	return peer, nil
