@@ -522,3 +522,43 @@ func init() {
 		panic(err)
 	}
 }
+
+// Long names (erl -name name@address) work as short ones do.
+func TestLongNames(t *testing.T) {
+	erltest.Erl(t)
+	epmd, err := dist.ListenEPMD("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { epmd.Close() })
+	node, err := actor.NewNode(actor.Config{Name: "golong@127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dist.Start(node, dist.Config{Cookie: cookie, EPMDPort: epmd.Port()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(); _ = node.Stop(context.Background()) })
+	if _, err := node.Spawn(actor.Server(echo{}), actor.WithName("echo")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(erltest.Erl(t), "-name", "elong@127.0.0.1", "-setcookie", cookie, "-noshell", "-noinput", "-eval",
+		`io:format("~p~n", [gen_server:call({echo, 'golong@127.0.0.1'}, long)]), receive stop -> ok end`)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", epmd.Port()))
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	e := &erlNode{name: "elong@127.0.0.1", cmd: cmd, lines: make(chan string, 4)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			e.lines <- sc.Text()
+		}
+		close(e.lines)
+	}()
+	e.expect(t, "{echo,long}")
+}

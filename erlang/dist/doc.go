@@ -66,6 +66,6 @@
 //     picks and gotp's own (package remote) to the rest; without it, only
 //     Erlang's.
 //   - Not yet: the atom cache and fragments (not negotiated: an Erlang node
-//     sends whole messages); long names are used as given
-//     (name@host.domain) without checks.
+//     sends whole messages). Short and long names are used as given: the
+//     host part is what the port mapper and the dial are asked.
 package dist
