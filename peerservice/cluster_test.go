@@ -40,8 +40,21 @@ func TestClientServerFormation(t *testing.T) {
 		time.Sleep(5 * hb)
 		all := nodeNames(append(ss, cs...)...)
 		for _, n := range append(ss, cs...) {
+			if got := n.allMembers(t); !reflect.DeepEqual(got, all) {
+				t.Errorf("%s knows members %v, want %v", n.name, got, all)
+			}
+		}
+		// As in Partisan, a client's membership is the servers and itself;
+		// a server's is everyone.
+		for _, n := range ss {
 			if got := n.members(t); !reflect.DeepEqual(got, all) {
-				t.Errorf("%s sees members %v, want %v", n.name, got, all)
+				t.Errorf("server %s sees members %v, want %v", n.name, got, all)
+			}
+		}
+		for _, c := range cs {
+			want := nodeNames(append(ss[:len(ss):len(ss)], c)...)
+			if got := c.members(t); !reflect.DeepEqual(got, want) {
+				t.Errorf("client %s sees members %v, want %v", c.name, got, want)
 			}
 		}
 		// Clients hold connections to servers only; servers to everyone.
@@ -101,7 +114,7 @@ func TestClientRefusesClientAndRefers(t *testing.T) {
 		}
 		want := []string{"c1", "c2", "s1"}
 		for _, n := range []*tnode{ss[0], cs[0], c2} {
-			if got := n.members(t); !reflect.DeepEqual(got, want) {
+			if got := n.allMembers(t); !reflect.DeepEqual(got, want) {
 				t.Errorf("%s sees %v, want %v", n.name, got, want)
 			}
 		}
@@ -223,7 +236,7 @@ func TestServerFailureAndReturn(t *testing.T) {
 			t.Fatalf("c2 got %d messages through s2, want 10", got)
 		}
 		// Still a member.
-		if got := cs[0].members(t); len(got) != 4 {
+		if got := cs[0].allMembers(t); len(got) != 4 {
 			t.Fatalf("members after failure: %v", got)
 		}
 
@@ -281,7 +294,7 @@ func TestLeaveAndRejoin(t *testing.T) {
 		time.Sleep(5 * hb)
 		all := []string{"c1", "c2", "s1", "s2"}
 		for _, n := range append(ss, cs...) {
-			if got := n.members(t); !reflect.DeepEqual(got, all) {
+			if got := n.allMembers(t); !reflect.DeepEqual(got, all) {
 				t.Errorf("after rejoin %s sees %v, want %v", n.name, got, all)
 			}
 		}

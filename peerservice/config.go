@@ -74,6 +74,9 @@ type Config struct {
 	// RetransmitInterval is how often an acknowledged ForwardMessage is sent
 	// again until its ack arrives. Default HeartbeatInterval.
 	RetransmitInterval time.Duration
+	// MaxRetransmits is how many times an acknowledged ForwardMessage is
+	// sent again before the sender gives it up. Default 60.
+	MaxRetransmits int
 	// JoinTimeout bounds one attempt of an asynchronous Join. Default 5 s.
 	JoinTimeout time.Duration
 	// DataDir, when set, is a directory where membership is saved on every
@@ -111,6 +114,11 @@ var (
 	// ErrNoPolicy: Start was given a remote layer without this service's
 	// Policy installed.
 	ErrNoPolicy = errors.New("peerservice: remote layer has no peer service policy")
+	// ErrRelayedDown: a node reached only through a server was found down
+	// (by a server's failure detector, or because the server relaying to it
+	// failed). Links, monitors and calls toward it fail with an error that
+	// matches both this and actor.ErrNoConnection.
+	ErrRelayedDown = errors.New("peerservice: relayed node down")
 	// ErrStopped: the service is stopped.
 	ErrStopped = errors.New("peerservice: stopped")
 )
@@ -142,6 +150,9 @@ func (c Config) withDefaults(nodeLog *slog.Logger) Config {
 	}
 	if c.RetransmitInterval <= 0 {
 		c.RetransmitInterval = c.HeartbeatInterval
+	}
+	if c.MaxRetransmits <= 0 {
+		c.MaxRetransmits = 60
 	}
 	if c.JoinTimeout <= 0 {
 		c.JoinTimeout = 5 * time.Second

@@ -22,21 +22,24 @@ type core struct {
 	set     *ORSet
 	det     *detector
 	targets map[string]remote.NodeSpec // peers this node keeps connections to
-	left    bool
-	rng     *rand.Rand
+	// memberNames is the membership as refreshTargets last saw it.
+	memberNames map[string]bool
+	left        bool
+	rng         *rand.Rand
 
 	dropAt map[string]time.Time // removed peers to disconnect once told
 
 	partitions map[string]Partition
 	seenParts  map[string]bool // refs injected or resolved here, for flooding once
 
-	nextID  uint64
-	pending map[uint64]*pendingForward
-	seen    map[seenKey]time.Time // forwarded messages delivered here
+	nextID uint64
+	out    map[string]*outStream // acknowledged forwards sent, per destination
+	in     map[string]*inStream  // acknowledged forwards received, per sender actor
 
 	reserved map[string]int
 
 	gossipRounds int
+	pushedDigest uint64 // the digest of the state the last gossip round pushed
 }
 
 // Partition is an injected partition as one node holds it: application
@@ -44,17 +47,6 @@ type core struct {
 type Partition struct {
 	Ref    string
 	Origin string
-}
-
-type pendingForward struct {
-	dest   string
-	msg    forwardMsg
-	sentAt time.Time
-}
-
-type seenKey struct {
-	actor string
-	id    uint64
 }
 
 // outMsg is a message for another node's manager. ifConnected says to drop
@@ -77,6 +69,15 @@ type effects struct {
 	connect    []remote.NodeSpec // peers to open every channel's connections to
 	deliver    []forwardMsg
 	user       []userMsg
+	// declareDown lists nodes reached only through a relay that are now
+	// unreachable: the remote layer fires every link, monitor and call
+	// toward them (remote.DeclareDown).
+	declareDown []relayedDown
+}
+
+// relayedDown is a relayed node found down, and who found it.
+type relayedDown struct {
+	node, by string
 }
 
 func (e *effects) send(to string, msg any) { e.sends = append(e.sends, outMsg{to: to, msg: msg}) }
@@ -116,8 +117,8 @@ func newCore(cfg Config, self remote.NodeSpec, actor string, now time.Time) *cor
 		dropAt:     map[string]time.Time{},
 		partitions: map[string]Partition{},
 		seenParts:  map[string]bool{},
-		pending:    map[uint64]*pendingForward{},
-		seen:       map[seenKey]time.Time{},
+		out:        map[string]*outStream{},
+		in:         map[string]*inStream{},
 		reserved:   map[string]int{},
 	}
 	c.det.jitter = c.jitter
@@ -133,12 +134,14 @@ func (c *core) jitter(d time.Duration) time.Duration {
 	return time.Duration(c.rng.Int64N(int64(d)))
 }
 
-// restore merges a saved state, keeping this node a member.
+// restore merges a saved state, keeping this node a member under its own
+// spec.
 func (c *core) restore(st State, now time.Time) {
 	c.set.Merge(st)
-	if !c.set.Contains(c.self.Name) {
+	if !c.set.HasOwn(c.self.Name) {
 		c.set.Add(c.self)
 	}
+	c.set.RemoveOthers(c.self.Name)
 	var eff effects
 	c.refreshTargets(now, &eff)
 }
@@ -149,6 +152,23 @@ func (c *core) members() []remote.NodeSpec {
 		return []remote.NodeSpec{cloneSpec(c.self)}
 	}
 	return c.set.Members()
+}
+
+// view returns the membership as this node's Members reports it: a client
+// of a client-server cluster sees the servers and itself, as a Partisan
+// client does, though it knows every member.
+func (c *core) view() []remote.NodeSpec {
+	all := c.members()
+	if c.cfg.Topology != ClientServer || c.cfg.Role != Client {
+		return all
+	}
+	out := all[:0]
+	for _, m := range all {
+		if m.Name == c.self.Name || roleOf(m) == Server {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // wants reports whether this node keeps a connection to spec.
@@ -185,12 +205,22 @@ func (c *core) refreshTargets(now time.Time, eff *effects) {
 			// Give the removal one interval to reach it before cutting it off.
 			c.dropAt[name] = now.Add(c.cfg.HeartbeatInterval)
 		}
-		for id, p := range c.pending {
-			if p.dest == name {
-				delete(c.pending, id)
-			}
+		c.dropPending(name)
+	}
+	// Forwards to a member that is gone (a client, which is no target of a
+	// client) are given up too: nobody would acknowledge them.
+	members := map[string]bool{}
+	if !c.left {
+		for _, m := range c.set.Members() {
+			members[m.Name] = true
 		}
 	}
+	for name := range c.memberNames {
+		if !members[name] {
+			c.dropPending(name)
+		}
+	}
+	c.memberNames = members
 	for name, spec := range current {
 		if old, ok := c.targets[name]; !ok || !slices.Equal(old.Addrs, spec.Addrs) {
 			eff.learn = append(eff.learn, spec)
@@ -239,6 +269,7 @@ func (c *core) heartbeatTick(now time.Time) effects {
 	}
 	failed, wentDown, probe := c.det.tick(now)
 	eff.disconnect = append(eff.disconnect, failed...)
+	c.relayedFailures(failed, &eff)
 	for _, n := range wentDown {
 		eff.down = append(eff.down, c.targets[n])
 	}
@@ -252,17 +283,11 @@ func (c *core) heartbeatTick(now time.Time) effects {
 		eff.send(n, hb)
 		eff.connect = append(eff.connect, c.targets[n])
 	}
-	// Forget deliveries old enough that no retransmission can still come.
-	horizon := 64 * c.cfg.RetransmitInterval
-	for k, at := range c.seen {
-		if now.Sub(at) > horizon {
-			delete(c.seen, k)
-		}
-	}
+	c.forgetQuietSenders(now, &eff)
 	return eff
 }
 
-// gossipTick pushes the state to GossipFanout random live peers.
+// gossipTick offers the state to GossipFanout random live peers.
 func (c *core) gossipTick(now time.Time) effects {
 	var eff effects
 	if c.left {
@@ -279,25 +304,16 @@ func (c *core) gossipTick(now time.Time) effects {
 	if len(live) > c.cfg.GossipFanout {
 		live = live[:c.cfg.GossipFanout]
 	}
-	if len(live) > 0 {
-		g := c.gossip(false)
-		for _, n := range live {
-			c.sendPeer(&eff, n, g)
-		}
+	// A round after a change pushes the state; a quiet round sends only the
+	// digest, which a peer holding another state answers with its own (and
+	// the two merge both ways), so a settled cluster sends no states.
+	var msg any = heartbeatMsg{From: c.self.Name, Digest: c.set.Digest()}
+	if d := c.set.Digest(); d != c.pushedDigest {
+		c.pushedDigest = d
+		msg = c.gossip(false)
 	}
-	return eff
-}
-
-// retransmitTick sends again every acknowledged forward still unacknowledged.
-func (c *core) retransmitTick(now time.Time) effects {
-	var eff effects
-	ids := sortedKeys(c.pending)
-	for _, id := range ids {
-		p := c.pending[id]
-		if now.Sub(p.sentAt) >= c.cfg.RetransmitInterval {
-			p.sentAt = now
-			eff.send(p.dest, p.msg.list())
-		}
+	for _, n := range live {
+		c.sendPeer(&eff, n, msg)
 	}
 	return eff
 }
@@ -307,6 +323,54 @@ func (c *core) heard(from string, now time.Time, eff *effects) {
 	if c.det.heard(from, now) {
 		eff.up = append(eff.up, c.targets[from])
 	}
+}
+
+// relayedFailures spreads what failed peers mean for nodes that are reached
+// only through servers. A server tells its clients of each client it found
+// failed. A client that lost a server declares every other client down: what
+// it sent to them, or they to it, may have been in the lost server's queues,
+// and it cannot tell which clients relayed through which server.
+func (c *core) relayedFailures(failed []string, eff *effects) {
+	if c.cfg.Topology != ClientServer || len(failed) == 0 {
+		return
+	}
+	if c.cfg.Role == Server {
+		for _, n := range failed {
+			if roleOf(c.targets[n]) != Client {
+				continue
+			}
+			msg := nodeDownMsg{From: c.self.Name, Node: n}
+			for _, to := range c.targetNames() {
+				if w := c.det.peers[to]; to != n && roleOf(c.targets[to]) == Client && w != nil && !w.failed {
+					c.sendPeer(eff, to, msg)
+				}
+			}
+		}
+		return
+	}
+	for _, n := range failed {
+		if roleOf(c.targets[n]) != Server {
+			continue
+		}
+		for _, m := range c.set.Members() {
+			if m.Name != c.self.Name && roleOf(m) == Client {
+				eff.declareDown = append(eff.declareDown, relayedDown{node: m.Name, by: n})
+			}
+		}
+		return
+	}
+}
+
+// handleNodeDown takes a server's word that a client is down.
+func (c *core) handleNodeDown(m nodeDownMsg) effects {
+	var eff effects
+	if c.left || c.cfg.Topology != ClientServer || c.cfg.Role != Client || m.Node == c.self.Name {
+		return eff
+	}
+	if spec, ok := c.set.Lookup(m.Node); ok && roleOf(spec) == Client {
+		eff.declareDown = append(eff.declareDown, relayedDown{node: m.Node, by: m.From})
+	}
+	return eff
 }
 
 func (c *core) handleHeartbeat(m heartbeatMsg, now time.Time) effects {
@@ -333,11 +397,15 @@ func (c *core) handleGossip(m gossipMsg, now time.Time) effects {
 	c.heard(m.From, now, &eff)
 	if c.set.Merge(m.State) {
 		eff.changed = true
-		if !c.set.Contains(c.self.Name) {
+		if !c.set.HasOwn(c.self.Name) {
 			// Another node removed this one: it leaves.
 			c.becomeLeft(now, &eff)
 			return eff
 		}
+		// A node is the authority on its own spec: the adds of its
+		// earlier incarnations (an older address, older tags) go, so that
+		// its current spec wins on every node, whatever the dots compare.
+		c.set.RemoveOthers(c.self.Name)
 		c.refreshTargets(now, &eff)
 	}
 	if !m.Reply && c.set.Digest() != m.Digest {
@@ -357,9 +425,7 @@ func (c *core) becomeLeft(now time.Time, eff *effects) {
 func (c *core) joined(spec remote.NodeSpec, now time.Time) effects {
 	var eff effects
 	if c.left {
-		clock := c.set.clock
-		c.set = NewORSet(c.actor)
-		c.set.clock = clock
+		c.set.Reset()
 		c.set.Add(c.self)
 		c.left = false
 		eff.changed = true
@@ -436,33 +502,7 @@ func (e *effects) merge(o effects) {
 	e.connect = append(e.connect, o.connect...)
 	e.deliver = append(e.deliver, o.deliver...)
 	e.user = append(e.user, o.user...)
-}
-
-// forward starts an acknowledged forward.
-func (c *core) forward(dest string, m forwardMsg, now time.Time) effects {
-	var eff effects
-	c.nextID++
-	m.From, m.Actor, m.ID = c.self.Name, c.actor, c.nextID
-	c.pending[m.ID] = &pendingForward{dest: dest, msg: m, sentAt: now}
-	eff.send(dest, m.list())
-	return eff
-}
-
-func (c *core) handleForward(m forwardMsg, now time.Time) effects {
-	var eff effects
-	key := seenKey{m.Actor, m.ID}
-	if _, dup := c.seen[key]; !dup {
-		c.seen[key] = now
-		eff.deliver = append(eff.deliver, m)
-	}
-	eff.send(m.From, ackMsg{From: c.self.Name, Actor: m.Actor, ID: m.ID})
-	return eff
-}
-
-func (c *core) handleAck(m ackMsg) {
-	if m.Actor == c.actor {
-		delete(c.pending, m.ID)
-	}
+	e.declareDown = append(e.declareDown, o.declareDown...)
 }
 
 // injectPartition starts a partition around origin.

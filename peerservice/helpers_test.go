@@ -72,6 +72,21 @@ func (n *tnode) members(t *testing.T) []string {
 	return m
 }
 
+// allMembers is members as AllMembers reports it: on a client, the other
+// clients too.
+func (n *tnode) allMembers(t *testing.T) []string {
+	t.Helper()
+	specs, err := n.svc.AllMembers(t.Context())
+	if err != nil {
+		t.Fatalf("all members of %s: %v", n.name, err)
+	}
+	var out []string
+	for _, sp := range specs {
+		out = append(out, sp.Name)
+	}
+	return out
+}
+
 func syncJoin(t *testing.T, a, b *tnode) {
 	t.Helper()
 	if err := a.svc.SyncJoin(t.Context(), b.spec()); err != nil {

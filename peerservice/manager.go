@@ -35,7 +35,7 @@ type joinResult struct{ spec remote.NodeSpec }
 
 // Calls from the Service handle.
 type (
-	callMembers   struct{}
+	callMembers   struct{ all bool }
 	callJoined    struct{ spec remote.NodeSpec }
 	callLeave     struct{}
 	callLeaveNode struct{ name string }
@@ -52,6 +52,7 @@ type (
 	callPartitions struct{}
 	callReserve    struct{ tag string }
 	callStats      struct{}
+	callState      struct{}
 )
 
 // Stats are counters of the manager, for tests and operators.
@@ -69,6 +70,9 @@ type Stats struct {
 
 func (m *manager) Init(p *actor.Process) error {
 	s := m.svc
+	s.mu.Lock()
+	s.manager = p.Self()
+	s.mu.Unlock()
 	now := time.Now()
 	self := s.r.Spec()
 	actorID := fmt.Sprintf("%s/%d/%s", self.Name, s.node.Creation(), s.node.MakeRef().String())
@@ -103,7 +107,10 @@ func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, e
 	c := m.core
 	switch r := req.(type) {
 	case callMembers:
-		return c.members(), nil
+		if r.all {
+			return c.members(), nil
+		}
+		return c.view(), nil
 	case callJoined:
 		m.svc.r.Learn(r.spec)
 		m.apply(p, c.joined(r.spec, now))
@@ -140,8 +147,10 @@ func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, e
 			return err, nil
 		}
 		return nil, nil
+	case callState:
+		return c.set.State(), nil
 	case callStats:
-		st := Stats{GossipRounds: c.gossipRounds, Digest: c.set.Digest(), PendingAcks: len(c.pending)}
+		st := Stats{GossipRounds: c.gossipRounds, Digest: c.set.Digest(), PendingAcks: c.pendingCount()}
 		for _, n := range c.targetNames() {
 			if c.det.isUp(n) {
 				st.Up = append(st.Up, n)
@@ -175,6 +184,10 @@ func (m *manager) HandleInfo(p *actor.Process, msg any) error {
 		m.svc.policy.update(c)
 	case ackMsg:
 		c.handleAck(msg)
+	case floorMsg:
+		m.apply(p, c.handleFloor(msg))
+	case nodeDownMsg:
+		m.apply(p, c.handleNodeDown(msg))
 	case joinResult:
 		m.svc.r.Learn(msg.spec)
 		m.apply(p, c.joined(msg.spec, now))
@@ -207,6 +220,10 @@ func (m *manager) apply(p *actor.Process, eff effects) {
 	for _, n := range eff.disconnect {
 		s.log.Info("disconnecting peer", "peer", n)
 		s.r.Disconnect(n)
+	}
+	for _, d := range eff.declareDown {
+		s.log.Info("relayed peer down", "peer", d.node, "found_by", d.by)
+		s.r.DeclareDown(d.node, fmt.Errorf("%w: %s, found by %s", ErrRelayedDown, d.node, d.by))
 	}
 	for _, o := range eff.sends {
 		if o.ifConnected && !s.r.IsConnected(o.to) {
@@ -242,9 +259,7 @@ func (m *manager) apply(p *actor.Process, eff effects) {
 	if eff.changed {
 		members := m.core.members()
 		if s.cfg.DataDir != "" {
-			if err := saveState(s.cfg.DataDir, m.core.set.State()); err != nil {
-				s.log.Error("persisting membership failed", "err", err.Error())
-			}
+			m.persist()
 		}
 		s.notify.membership(members)
 	}
@@ -258,6 +273,21 @@ func (m *manager) apply(p *actor.Process, eff effects) {
 	}
 	for _, spec := range eff.connect {
 		s.startConnect(spec)
+	}
+}
+
+// persist saves membership to the data directory, or, once this node has
+// left (or was removed), deletes what was saved.
+func (m *manager) persist() {
+	s := m.svc
+	var err error
+	if m.core.left {
+		err = clearState(s.cfg.DataDir)
+	} else {
+		err = saveState(s.cfg.DataDir, m.core.set.State())
+	}
+	if err != nil {
+		s.log.Error("persisting membership failed", "err", err.Error())
 	}
 }
 

@@ -34,11 +34,27 @@ type partitionMsg struct {
 	Resolve bool
 }
 
-// ackMsg acknowledges the forwarded message ID sent by Actor.
+// ackMsg acknowledges the forwarded message Seq that Actor sent to From.
 type ackMsg struct {
 	From  string
 	Actor string
-	ID    uint64
+	Seq   uint64
+}
+
+// floorMsg is a sender's word that it gave up its forwards to the receiver
+// below Floor: the receiver stops waiting for them.
+type floorMsg struct {
+	From  string
+	Actor string
+	Floor uint64
+}
+
+// nodeDownMsg is a server's word to its clients that its failure detector
+// found the client Node down: the clients reach it only through servers, so
+// they have no connection of their own to lose.
+type nodeDownMsg struct {
+	From string
+	Node string
 }
 
 func init() {
@@ -46,27 +62,32 @@ func init() {
 	wire.MustRegister[gossipMsg]("gotp.peerservice.gossip")
 	wire.MustRegister[partitionMsg]("gotp.peerservice.partition")
 	wire.MustRegister[ackMsg]("gotp.peerservice.ack")
+	wire.MustRegister[floorMsg]("gotp.peerservice.floor")
+	wire.MustRegister[nodeDownMsg]("gotp.peerservice.nodedown")
 }
 
 // List tags of the messages that carry an application payload.
 const (
-	tagForward = "gotp.peerservice.forward" // [tag, fromNode, actor, id, toPID, toName, msg]
+	tagForward = "gotp.peerservice.forward" // [tag, fromNode, actor, seq, floor, toPID, toName, msg]
 	tagUser    = "gotp.peerservice.user"    // [tag, fromNode, msg]
 )
 
 // forwardMsg is an acknowledged ForwardMessage on its way to the
-// destination's manager.
+// destination's manager. Seq numbers the sender actor's forwards to this
+// destination from 1; Floor is the lowest of them not yet acknowledged or
+// given up, below which the receiver waits for nothing.
 type forwardMsg struct {
 	From   string
 	Actor  string
-	ID     uint64
+	Seq    uint64
+	Floor  uint64
 	To     actor.PID
 	ToName actor.Name
 	Msg    any
 }
 
 func (f forwardMsg) list() []any {
-	return []any{tagForward, f.From, f.Actor, f.ID, f.To, f.ToName, f.Msg}
+	return []any{tagForward, f.From, f.Actor, f.Seq, f.Floor, f.To, f.ToName, f.Msg}
 }
 
 // userMsg is what SendMessage carries to another manager.
@@ -84,17 +105,18 @@ func parseList(l []any) (msg any, ok bool) {
 	}
 	switch l[0] {
 	case tagForward:
-		if len(l) != 7 {
+		if len(l) != 8 {
 			return nil, false
 		}
-		f := forwardMsg{Msg: l[6]}
-		var ok1, ok2, ok3, ok4, ok5 bool
+		f := forwardMsg{Msg: l[7]}
+		var ok1, ok2, ok3, ok4, ok5, ok6 bool
 		f.From, ok1 = l[1].(string)
 		f.Actor, ok2 = l[2].(string)
-		f.ID, ok3 = l[3].(uint64)
-		f.To, ok4 = l[4].(actor.PID)
-		f.ToName, ok5 = l[5].(actor.Name)
-		return f, ok1 && ok2 && ok3 && ok4 && ok5
+		f.Seq, ok3 = l[3].(uint64)
+		f.Floor, ok4 = l[4].(uint64)
+		f.To, ok5 = l[5].(actor.PID)
+		f.ToName, ok6 = l[6].(actor.Name)
+		return f, ok1 && ok2 && ok3 && ok4 && ok5 && ok6
 	case tagUser:
 		if len(l) != 3 {
 			return nil, false

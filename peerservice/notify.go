@@ -7,7 +7,8 @@ import (
 	"github.com/gotp-dev/gotp/remote"
 )
 
-// MembershipEvent tells subscribers the membership this node now sees.
+// MembershipEvent tells subscribers the membership this node now knows: every
+// member, as AllMembers returns it (on a client, the other clients too).
 type MembershipEvent struct {
 	Members []remote.NodeSpec
 }

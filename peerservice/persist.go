@@ -61,3 +61,13 @@ func loadState(dir string) (State, bool, error) {
 	}
 	return st, true, nil
 }
+
+// clearState deletes the membership saved in dir, as a node does when it
+// leaves: a restart from dir then starts alone. A missing file is no error.
+func clearState(dir string) error {
+	err := os.Remove(filepath.Join(dir, membershipFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("peerservice: clear membership: %w", err)
+	}
+	return nil
+}

@@ -29,6 +29,9 @@ type Policy struct {
 	// cutting is set while any partition is injected, so that Admit costs
 	// one atomic load when none is.
 	cutting atomic.Bool
+	// lost holds the servers whose connection the remote layer reported
+	// down and not up again since (remote.PeerDown, remote.PeerUp).
+	lost map[string]bool
 }
 
 var (
@@ -54,7 +57,7 @@ func NewPolicy(cfg Config) *Policy {
 	if cfg.Role == "" {
 		cfg.Role = Server
 	}
-	return &Policy{topology: cfg.Topology, role: cfg.Role, roles: map[string]Role{}, failed: map[string]bool{}}
+	return &Policy{topology: cfg.Topology, role: cfg.Role, roles: map[string]Role{}, failed: map[string]bool{}, lost: map[string]bool{}}
 }
 
 // RemoteConfig returns rcfg with this policy installed and the node's role
@@ -77,10 +80,8 @@ func (p *Policy) Accept(peer remote.NodeSpec) error {
 	if !p.isClient() || roleOf(peer) != Client {
 		return nil
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
 	ref := &remote.Refusal{Reason: "a client accepts connections from servers only"}
-	if s, ok := p.relayLocked(); ok {
+	if s, ok := p.relay(); ok {
 		ref.Referral = s
 	}
 	return ref
@@ -88,19 +89,22 @@ func (p *Policy) Accept(peer remote.NodeSpec) error {
 
 // Route implements remote.Policy: a client sends directly only to servers; to
 // another client, or to a node whose role it has not learned yet, it sends
-// through the first server (by name) not known to have failed, so that
-// everything it sends to one client takes one path and stays in order.
+// through the first server (by name) that its failure detector does not hold
+// failed and whose connection the remote layer has not reported lost, so
+// that everything it sends to one client takes one path and stays in order.
+// With every such server lost it takes the first one not held failed, which
+// the remote layer dials again.
 func (p *Policy) Route(dest string) (string, error) {
 	if !p.isClient() {
 		return dest, nil
 	}
 	p.mu.RLock()
-	defer p.mu.RUnlock()
 	role, known := p.roles[dest]
+	p.mu.RUnlock()
 	if role == Server {
 		return dest, nil
 	}
-	s, ok := p.relayLocked()
+	s, ok := p.relay()
 	switch {
 	case ok:
 		// Another client, or a node whose role this client has not learned
@@ -113,13 +117,39 @@ func (p *Policy) Route(dest string) (string, error) {
 	return "", ErrNoServer
 }
 
-func (p *Policy) relayLocked() (remote.NodeSpec, bool) {
-	for _, s := range p.servers {
-		if !p.failed[s.Name] {
+// relay picks the server to relay through: the first, by name, neither held
+// failed nor lost; else the first not held failed.
+func (p *Policy) relay() (remote.NodeSpec, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var first *remote.NodeSpec
+	for i, s := range p.servers {
+		if p.failed[s.Name] {
+			continue
+		}
+		if !p.lost[s.Name] {
 			return s, true
 		}
+		if first == nil {
+			first = &p.servers[i]
+		}
 	}
-	return remote.NodeSpec{}, false
+	if first == nil {
+		return remote.NodeSpec{}, false
+	}
+	return *first, true
+}
+
+// peerEvent takes in what the remote layer says of a connection.
+func (p *Policy) peerEvent(e remote.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e.Kind {
+	case remote.PeerDown:
+		p.lost[e.Peer.Name] = true
+	case remote.PeerUp:
+		delete(p.lost, e.Peer.Name)
+	}
 }
 
 // partitioned reports whether an injected partition cuts traffic to dest.

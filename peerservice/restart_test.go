@@ -45,7 +45,7 @@ func TestServerKilledAndRestarted(t *testing.T) {
 		}
 		want := []string{"c1", "c2", "s1", "s2"}
 		for _, n := range []*tnode{s1, ss[1], cs[0], cs[1]} {
-			if got := n.members(t); !reflect.DeepEqual(got, want) {
+			if got := n.allMembers(t); !reflect.DeepEqual(got, want) {
 				t.Errorf("%s sees %v, want %v", n.name, got, want)
 			}
 		}

@@ -18,7 +18,8 @@ import (
 type Manager interface {
 	// Myself returns this node's spec.
 	Myself() remote.NodeSpec
-	// Members returns the names of the members, sorted.
+	// Members returns the names of the members, sorted. A client of a
+	// client-server cluster lists the servers and itself.
 	Members(ctx context.Context) ([]string, error)
 	// MembersForOrchestration returns the members' specs, sorted by name.
 	MembersForOrchestration(ctx context.Context) ([]remote.NodeSpec, error)
@@ -62,6 +63,9 @@ type Manager interface {
 	SupportsCapability(c Capability) bool
 	// Subscribe calls fn with the membership after each change.
 	Subscribe(fn func(MembershipEvent)) (cancel func())
+	// GetLocalState returns this node's membership state as it gossips and
+	// stores it; Decode reads the members out of it.
+	GetLocalState(ctx context.Context) (State, error)
 }
 
 var _ Manager = (*Service)(nil)
@@ -109,8 +113,10 @@ type ForwardOptions struct {
 	PartitionKey string
 	// Ack makes the managers acknowledge the message: it is sent again every
 	// Config.RetransmitInterval until the destination's manager acknowledges
-	// it, and delivered there once. Acknowledged messages go through the
-	// managers, so they are not ordered with unacknowledged ones.
+	// it (at most Config.MaxRetransmits times, then given up), and delivered
+	// there once, in the order this node sent its acknowledged messages to
+	// that node. Acknowledged messages go through the managers, so they are
+	// not ordered with unacknowledged ones.
 	Ack bool
 	// NoRelay refuses to send through a server when there is no direct
 	// connection (the send fails with ErrNotYetConnected).
@@ -124,15 +130,20 @@ type Service struct {
 	policy *Policy
 	cfg    Config
 	log    *slog.Logger
-	sup    actor.PID
 	notify *notifier
 
 	ctx        context.Context
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	ownsRemote bool
+	ownsSup    bool // Start's supervisor, not a child of the caller's tree
+	// unsubscribe ends the policy's subscription to the remote layer's
+	// peer events.
+	unsubscribe func()
 
 	mu         sync.Mutex
+	sup        actor.PID // the service's supervisor, as last started
+	manager    actor.PID // the manager, as last started
 	joinCtx    context.Context
 	joinCancel context.CancelFunc
 }
@@ -158,6 +169,50 @@ func StartNode(node *actor.Node, rcfg remote.Config, cfg Config) (*Service, erro
 // with pol installed (remote.Config from pol.RemoteConfig): it spawns the
 // manager under a supervisor, registered as ManagerName.
 func Start(node *actor.Node, r *remote.Remote, pol *Policy, cfg Config) (*Service, error) {
+	s, err := newService(node, r, pol, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sup, err := supervisor.Start(node, s.supervisorSpec())
+	if err != nil {
+		s.unsubscribe()
+		s.cancel()
+		s.notify.stop()
+		return nil, fmt.Errorf("peerservice: start manager: %w", err)
+	}
+	s.setSupervisor(sup)
+	s.ownsSup = true
+	return s, nil
+}
+
+// ChildSpec returns the peer service as a child of the caller's own
+// supervision tree (a supervisor child, whose supervisor runs the manager),
+// and the handle on it, which works while the child runs. The remote layer r
+// must have been started with pol installed, as for Start. The service's
+// processes start and stop with the tree; Stop on the handle only ends its
+// goroutines, and r stays the caller's to stop.
+func ChildSpec(id string, node *actor.Node, r *remote.Remote, pol *Policy, cfg Config) (supervisor.ChildSpec, *Service, error) {
+	s, err := newService(node, r, pol, cfg)
+	if err != nil {
+		return supervisor.ChildSpec{}, nil, err
+	}
+	spec := supervisor.ChildSpec{
+		ID:   id,
+		Type: supervisor.SupervisorChild,
+		Start: func(p *actor.Process, _ ...any) (actor.PID, error) {
+			s.awaitOldManager()
+			sup, err := supervisor.StartLink(p, s.supervisorSpec())
+			if err != nil {
+				return actor.PID{}, fmt.Errorf("peerservice: start manager: %w", err)
+			}
+			s.setSupervisor(sup)
+			return sup, nil
+		},
+	}
+	return spec, s, nil
+}
+
+func newService(node *actor.Node, r *remote.Remote, pol *Policy, cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults(node.Logger())
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -166,31 +221,56 @@ func Start(node *actor.Node, r *remote.Remote, pol *Policy, cfg Config) (*Servic
 		return nil, ErrNoPolicy
 	}
 	s := &Service{node: node, r: r, policy: pol, cfg: cfg, log: cfg.Logger.With("node", node.Name())}
+	s.unsubscribe = r.Subscribe(pol.peerEvent)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.joinCtx, s.joinCancel = context.WithCancel(s.ctx)
 	s.notify = newNotifier()
-	sup, err := supervisor.Start(node, supervisor.Spec{
-		Children: []supervisor.ChildSpec{
-			supervisor.Worker("manager", func() actor.GenServer { return &manager{svc: s} }, actor.WithName(ManagerName)),
-		},
-	})
-	if err != nil {
-		s.cancel()
-		s.notify.stop()
-		return nil, fmt.Errorf("peerservice: start manager: %w", err)
-	}
-	s.sup = sup
 	return s, nil
 }
 
-// Stop stops the manager and its supervisor, and the remote layer if
-// StartNode started it.
-func (s *Service) Stop(ctx context.Context) error {
-	// The manager goes first, so that it starts no more background work.
-	err := supervisor.Stop(ctx, s.node, s.sup)
-	if errors.Is(err, actor.ErrNoProc) {
-		err = nil
+// supervisorSpec is the service's own supervisor: the manager.
+func (s *Service) supervisorSpec() supervisor.Spec {
+	return supervisor.Spec{
+		Children: []supervisor.ChildSpec{
+			supervisor.Worker("manager", func() actor.GenServer { return &manager{svc: s} }, actor.WithName(ManagerName)),
+		},
 	}
+}
+
+// awaitOldManager waits, on a restart, until the manager of the service's
+// last supervisor is gone: it dies of its supervisor's exit on its own time,
+// and holds ManagerName until it has.
+func (s *Service) awaitOldManager() {
+	s.mu.Lock()
+	old := s.manager
+	s.mu.Unlock()
+	if pid, ok := s.node.WhereIs(ManagerName); !ok || old.IsZero() || pid != old {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.JoinTimeout)
+	defer cancel()
+	_ = s.node.StopProcess(ctx, old, actor.Shutdown)
+}
+
+func (s *Service) setSupervisor(sup actor.PID) {
+	s.mu.Lock()
+	s.sup = sup
+	s.mu.Unlock()
+}
+
+// Stop stops the manager and its supervisor (unless the service runs in the
+// caller's tree, from ChildSpec), and the remote layer if StartNode started
+// it.
+func (s *Service) Stop(ctx context.Context) error {
+	var err error
+	if s.ownsSup {
+		// The manager goes first, so that it starts no more background work.
+		err = supervisor.Stop(ctx, s.node, s.Supervisor())
+		if errors.Is(err, actor.ErrNoProc) {
+			err = nil
+		}
+	}
+	s.unsubscribe()
 	s.mu.Lock()
 	s.cancel()
 	s.mu.Unlock()
@@ -206,7 +286,11 @@ func (s *Service) Stop(ctx context.Context) error {
 func (s *Service) Remote() *remote.Remote { return s.r }
 
 // Supervisor returns the PID of the service's supervisor.
-func (s *Service) Supervisor() actor.PID { return s.sup }
+func (s *Service) Supervisor() actor.PID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sup
+}
 
 // track runs fn on a goroutine of the service's, unless the service is
 // stopped; fn gets the context given (or the service's).
@@ -263,6 +347,18 @@ func (s *Service) Members(ctx context.Context) ([]string, error) {
 // MembersForOrchestration implements Manager.
 func (s *Service) MembersForOrchestration(ctx context.Context) ([]remote.NodeSpec, error) {
 	v, err := s.call(ctx, callMembers{})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]remote.NodeSpec), nil
+}
+
+// AllMembers returns every member's spec this node knows, sorted by name.
+// It differs from MembersForOrchestration only on a client of a
+// client-server cluster, which knows the other clients too (to route to
+// them) though its Members lists only the servers and itself.
+func (s *Service) AllMembers(ctx context.Context) ([]remote.NodeSpec, error) {
+	v, err := s.call(ctx, callMembers{all: true})
 	if err != nil {
 		return nil, err
 	}
@@ -426,6 +522,23 @@ func (s *Service) Subscribe(fn func(MembershipEvent)) func() { return s.notify.s
 
 // Watch sends each MembershipEvent to the process pid, until cancelled.
 func (s *Service) Watch(pid actor.PID) func() { return s.notify.subscribe(watchProcess(s.node, pid)) }
+
+// GetLocalState implements Manager.
+func (s *Service) GetLocalState(ctx context.Context) (State, error) {
+	v, err := s.call(ctx, callState{})
+	if err != nil {
+		return State{}, err
+	}
+	return v.(State), nil
+}
+
+// Decode returns the members a membership state holds, sorted by name, as
+// the node that holds the state sees them (partisan's decode/1).
+func Decode(st State) []remote.NodeSpec {
+	set := NewORSet("")
+	set.Merge(st)
+	return set.Members()
+}
 
 // Stats returns the manager's counters.
 func (s *Service) Stats(ctx context.Context) (Stats, error) {

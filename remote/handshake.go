@@ -148,7 +148,7 @@ func readFrame(conn transport.Conn) (*wirepb.Frame, error) {
 func refusalOf(r *wirepb.Refuse) error {
 	ref := &Refusal{Reason: r.GetReason()}
 	if r.GetReferralName() != "" {
-		ref.Referral = NodeSpec{Name: r.GetReferralName(), Addrs: r.GetReferralAddrs()}
+		ref.Referral = NodeSpec{Name: r.GetReferralName(), Addrs: r.GetReferralAddrs(), Tags: r.GetReferralTags()}
 	}
 	switch r.GetReason() {
 	case ErrBadCookie.Error():
@@ -173,6 +173,7 @@ func refuse(conn transport.Conn, reason error) {
 		r.Reason = ref.Reason
 		r.ReferralName = ref.Referral.Name
 		r.ReferralAddrs = ref.Referral.Addrs
+		r.ReferralTags = ref.Referral.Tags
 	}
 	_ = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Refuse{Refuse: r}})
 }

@@ -884,12 +884,13 @@ func (x *Accept) GetSessionToken() []byte {
 }
 
 // Refuse ends a failed handshake. A node may refer the dialer to another
-// node (referral_name at referral_addrs).
+// node (referral_name at referral_addrs, with its tags).
 type Refuse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reason        string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	ReferralName  string                 `protobuf:"bytes,2,opt,name=referral_name,json=referralName,proto3" json:"referral_name,omitempty"`
 	ReferralAddrs []string               `protobuf:"bytes,3,rep,name=referral_addrs,json=referralAddrs,proto3" json:"referral_addrs,omitempty"`
+	ReferralTags  map[string]string      `protobuf:"bytes,4,rep,name=referral_tags,json=referralTags,proto3" json:"referral_tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -941,6 +942,13 @@ func (x *Refuse) GetReferralName() string {
 func (x *Refuse) GetReferralAddrs() []string {
 	if x != nil {
 		return x.ReferralAddrs
+	}
+	return nil
+}
+
+func (x *Refuse) GetReferralTags() map[string]string {
+	if x != nil {
+		return x.ReferralTags
 	}
 	return nil
 }
@@ -2017,11 +2025,15 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\x06Accept\x12 \n" +
 	"\vparallelism\x18\x01 \x01(\rR\vparallelism\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x12#\n" +
-	"\rsession_token\x18\x03 \x01(\fR\fsessionToken\"l\n" +
+	"\rsession_token\x18\x03 \x01(\fR\fsessionToken\"\xfa\x01\n" +
 	"\x06Refuse\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12#\n" +
 	"\rreferral_name\x18\x02 \x01(\tR\freferralName\x12%\n" +
-	"\x0ereferral_addrs\x18\x03 \x03(\tR\rreferralAddrs\"\xda\x02\n" +
+	"\x0ereferral_addrs\x18\x03 \x03(\tR\rreferralAddrs\x12K\n" +
+	"\rreferral_tags\x18\x04 \x03(\v2&.gotp.wire.v1.Refuse.ReferralTagsEntryR\freferralTags\x1a?\n" +
+	"\x11ReferralTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xda\x02\n" +
 	"\bEnvelope\x12&\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x12.gotp.wire.v1.KindR\x04kind\x12%\n" +
 	"\x04from\x18\x02 \x01(\v2\x11.gotp.wire.v1.PidR\x04from\x12!\n" +
@@ -2140,7 +2152,7 @@ func file_remote_wire_wirepb_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_remote_wire_wirepb_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_remote_wire_wirepb_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_remote_wire_wirepb_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_remote_wire_wirepb_wire_proto_goTypes = []any{
 	(Kind)(0),            // 0: gotp.wire.v1.Kind
 	(ErrorCode)(0),       // 1: gotp.wire.v1.ErrorCode
@@ -2168,6 +2180,7 @@ var file_remote_wire_wirepb_wire_proto_goTypes = []any{
 	(*List)(nil),         // 23: gotp.wire.v1.List
 	nil,                  // 24: gotp.wire.v1.Hello.TagsEntry
 	nil,                  // 25: gotp.wire.v1.Challenge.TagsEntry
+	nil,                  // 26: gotp.wire.v1.Refuse.ReferralTagsEntry
 }
 var file_remote_wire_wirepb_wire_proto_depIdxs = []int32{
 	11, // 0: gotp.wire.v1.Frame.envelope:type_name -> gotp.wire.v1.Envelope
@@ -2179,34 +2192,35 @@ var file_remote_wire_wirepb_wire_proto_depIdxs = []int32{
 	5,  // 6: gotp.wire.v1.Frame.flow:type_name -> gotp.wire.v1.Flow
 	24, // 7: gotp.wire.v1.Hello.tags:type_name -> gotp.wire.v1.Hello.TagsEntry
 	25, // 8: gotp.wire.v1.Challenge.tags:type_name -> gotp.wire.v1.Challenge.TagsEntry
-	0,  // 9: gotp.wire.v1.Envelope.kind:type_name -> gotp.wire.v1.Kind
-	12, // 10: gotp.wire.v1.Envelope.from:type_name -> gotp.wire.v1.Pid
-	12, // 11: gotp.wire.v1.Envelope.to:type_name -> gotp.wire.v1.Pid
-	14, // 12: gotp.wire.v1.Envelope.to_name:type_name -> gotp.wire.v1.Name
-	13, // 13: gotp.wire.v1.Envelope.ref:type_name -> gotp.wire.v1.Ref
-	15, // 14: gotp.wire.v1.Envelope.reason:type_name -> gotp.wire.v1.Error
-	16, // 15: gotp.wire.v1.Envelope.message:type_name -> gotp.wire.v1.Value
-	1,  // 16: gotp.wire.v1.Error.code:type_name -> gotp.wire.v1.ErrorCode
-	17, // 17: gotp.wire.v1.Value.nil:type_name -> gotp.wire.v1.Nil
-	18, // 18: gotp.wire.v1.Value.int:type_name -> gotp.wire.v1.Int
-	19, // 19: gotp.wire.v1.Value.uint:type_name -> gotp.wire.v1.Uint
-	12, // 20: gotp.wire.v1.Value.pid:type_name -> gotp.wire.v1.Pid
-	13, // 21: gotp.wire.v1.Value.ref:type_name -> gotp.wire.v1.Ref
-	14, // 22: gotp.wire.v1.Value.name:type_name -> gotp.wire.v1.Name
-	15, // 23: gotp.wire.v1.Value.error:type_name -> gotp.wire.v1.Error
-	20, // 24: gotp.wire.v1.Value.cast:type_name -> gotp.wire.v1.Cast
-	21, // 25: gotp.wire.v1.Value.proto:type_name -> gotp.wire.v1.Proto
-	22, // 26: gotp.wire.v1.Value.registered:type_name -> gotp.wire.v1.Registered
-	23, // 27: gotp.wire.v1.Value.list:type_name -> gotp.wire.v1.List
-	2,  // 28: gotp.wire.v1.Int.kind:type_name -> gotp.wire.v1.IntKind
-	3,  // 29: gotp.wire.v1.Uint.kind:type_name -> gotp.wire.v1.UintKind
-	16, // 30: gotp.wire.v1.Cast.message:type_name -> gotp.wire.v1.Value
-	16, // 31: gotp.wire.v1.List.items:type_name -> gotp.wire.v1.Value
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	26, // 9: gotp.wire.v1.Refuse.referral_tags:type_name -> gotp.wire.v1.Refuse.ReferralTagsEntry
+	0,  // 10: gotp.wire.v1.Envelope.kind:type_name -> gotp.wire.v1.Kind
+	12, // 11: gotp.wire.v1.Envelope.from:type_name -> gotp.wire.v1.Pid
+	12, // 12: gotp.wire.v1.Envelope.to:type_name -> gotp.wire.v1.Pid
+	14, // 13: gotp.wire.v1.Envelope.to_name:type_name -> gotp.wire.v1.Name
+	13, // 14: gotp.wire.v1.Envelope.ref:type_name -> gotp.wire.v1.Ref
+	15, // 15: gotp.wire.v1.Envelope.reason:type_name -> gotp.wire.v1.Error
+	16, // 16: gotp.wire.v1.Envelope.message:type_name -> gotp.wire.v1.Value
+	1,  // 17: gotp.wire.v1.Error.code:type_name -> gotp.wire.v1.ErrorCode
+	17, // 18: gotp.wire.v1.Value.nil:type_name -> gotp.wire.v1.Nil
+	18, // 19: gotp.wire.v1.Value.int:type_name -> gotp.wire.v1.Int
+	19, // 20: gotp.wire.v1.Value.uint:type_name -> gotp.wire.v1.Uint
+	12, // 21: gotp.wire.v1.Value.pid:type_name -> gotp.wire.v1.Pid
+	13, // 22: gotp.wire.v1.Value.ref:type_name -> gotp.wire.v1.Ref
+	14, // 23: gotp.wire.v1.Value.name:type_name -> gotp.wire.v1.Name
+	15, // 24: gotp.wire.v1.Value.error:type_name -> gotp.wire.v1.Error
+	20, // 25: gotp.wire.v1.Value.cast:type_name -> gotp.wire.v1.Cast
+	21, // 26: gotp.wire.v1.Value.proto:type_name -> gotp.wire.v1.Proto
+	22, // 27: gotp.wire.v1.Value.registered:type_name -> gotp.wire.v1.Registered
+	23, // 28: gotp.wire.v1.Value.list:type_name -> gotp.wire.v1.List
+	2,  // 29: gotp.wire.v1.Int.kind:type_name -> gotp.wire.v1.IntKind
+	3,  // 30: gotp.wire.v1.Uint.kind:type_name -> gotp.wire.v1.UintKind
+	16, // 31: gotp.wire.v1.Cast.message:type_name -> gotp.wire.v1.Value
+	16, // 32: gotp.wire.v1.List.items:type_name -> gotp.wire.v1.Value
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_remote_wire_wirepb_wire_proto_init() }
@@ -2248,7 +2262,7 @@ func file_remote_wire_wirepb_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_remote_wire_wirepb_wire_proto_rawDesc), len(file_remote_wire_wirepb_wire_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
