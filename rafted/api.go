@@ -97,17 +97,61 @@ func start(ctx context.Context, node *actor.Node, caller Caller, opts Options, s
 	if opts.Name != "" {
 		self.Name = actor.Name{Node: node.Name(), Name: opts.Name}
 	}
-	err = join(ctx, caller, opts.Join, joinReq{ID: raftID(self), Addr: self}, cfg.withDefaults().HeartbeatInterval)
+	retry := cfg.withDefaults().HeartbeatInterval
+	req := joinReq{ID: raftID(self), Addr: self}
+	err = join(ctx, caller, opts.Join, req, retry)
+	added := err == nil // as a learner
 	if err == nil {
-		// Return once the new member has caught up with the log up to its
-		// own addition, so that it can vote and be counted on.
+		req.Promote = true
+		err = join(ctx, caller, opts.Join, req, retry)
+	}
+	if err == nil {
+		// Return once the new member has applied its own promotion, so
+		// that it can vote and be counted on.
 		_, err = caller.Call(ctx, pid, awaitJoinedReq{Wait: true})
 	}
 	if err != nil {
 		_ = node.Exit(pid, actor.Kill)
+		if added {
+			// Undo the addition, with a context of its own: ctx may be
+			// over. A learner does not count in any majority, so its
+			// removal commits while the group has one.
+			uctx, cancel := context.WithTimeout(context.Background(), opts.JoinTimeout)
+			if uerr := undoJoin(uctx, caller, opts.Join, pid, retry); uerr != nil {
+				err = errors.Join(err, uerr)
+			}
+			cancel()
+		}
 		return actor.PID{}, fmt.Errorf("%w: %w", ErrJoin, err)
 	}
 	return pid, nil
+}
+
+// undoJoin removes a member that failed to join, through the leader, until
+// it is removed, is no member, or ctx ends.
+func undoJoin(ctx context.Context, caller Caller, servers []Server, pid actor.PID, retry time.Duration) error {
+	var last error
+	for ctx.Err() == nil {
+		for _, target := range servers {
+			for hops := 0; hops < 3; hops++ {
+				_, err := call(ctx, caller, target, removeFollowerReq{Member: memberRef{PID: pid}})
+				if err == nil || errors.Is(err, ErrNotMember) {
+					return nil
+				}
+				last = err
+				leader, ok := leaderOf(err)
+				if !ok {
+					break
+				}
+				target = leader
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(retry):
+		}
+	}
+	return fmt.Errorf("rafted: undo the failed member's addition: %w", errors.Join(last, ctx.Err()))
 }
 
 func groupConfig(ctx context.Context, caller Caller, servers []Server) (Config, error) {
@@ -185,28 +229,33 @@ func ChangeConfig(ctx context.Context, c Caller, s Server, cfg Config) error {
 	return okCall(ctx, c, s, changeConfigReq{Config: cfg})
 }
 
-// RemoveFollower removes a follower through the leader. Errors, checked in
-// this order: ErrNotLeader, ErrUncommittedMembershipChange, ErrNotMember,
-// ErrPendingLeaderChange, ErrCannotRemoveLeader, ErrWillBreakQuorum.
-func RemoveFollower(ctx context.Context, c Caller, s Server, follower actor.PID) error {
-	return okCall(ctx, c, s, removeFollowerReq{Member: follower})
-}
-
-// ReplaceLeader hands leadership from the leader s to newLeader (Raft's
-// leadership transfer). It returns once the transfer has started. Errors:
+// RemoveFollower removes a follower through the leader. The follower is
+// named by its PID or by its registered name (actor.Name with its node),
+// which stays the same when it restarts. Errors, checked in this order:
 // ErrNotLeader, ErrUncommittedMembershipChange, ErrNotMember,
-// ErrNewLeaderUnresponsive. A transfer cannot be cancelled (etcd raft has no
-// such operation); it ends by itself after an election timeout.
-func ReplaceLeader(ctx context.Context, c Caller, s Server, newLeader actor.PID) error {
-	return okCall(ctx, c, s, replaceLeaderReq{Member: newLeader})
+// ErrPendingLeaderChange, ErrCannotRemoveLeader, ErrWillBreakQuorum.
+func RemoveFollower(ctx context.Context, c Caller, s Server, follower actor.Dest) error {
+	return okCall(ctx, c, s, removeFollowerReq{Member: refOf(follower)})
 }
 
-// ForceRemoveMember tells s to forget member, without consensus, to recover
-// a group that lost its majority. It is unsafe (committed entries may be
-// lost) and refused with ErrLeaderExists while s knows a leader. The change
-// is not propagated: tell every surviving member.
-func ForceRemoveMember(ctx context.Context, c Caller, s Server, member actor.PID) error {
-	return okCall(ctx, c, s, forceRemoveReq{Member: member})
+// ReplaceLeader hands leadership from the leader s to newLeader, named as
+// for RemoveFollower (Raft's leadership transfer). It returns once the
+// transfer has started; while it is pending the leader refuses commands
+// with a NotLeaderError naming newLeader. A transfer that fails ends after
+// an election timeout. A nil newLeader (or the zero PID) cancels a pending
+// transfer (RaftedValue's replace_leader(nil)). Errors: ErrNotLeader,
+// ErrUncommittedMembershipChange, ErrNotMember, ErrNewLeaderUnresponsive.
+func ReplaceLeader(ctx context.Context, c Caller, s Server, newLeader actor.Dest) error {
+	return okCall(ctx, c, s, replaceLeaderReq{Member: refOf(newLeader)})
+}
+
+// ForceRemoveMember tells s to forget member (named as for RemoveFollower),
+// without consensus, to recover a group that lost its majority. It is
+// unsafe (committed entries may be lost) and refused with ErrLeaderExists
+// while s knows a leader. The change is not propagated: tell every
+// surviving member.
+func ForceRemoveMember(ctx context.Context, c Caller, s Server, member actor.Dest) error {
+	return okCall(ctx, c, s, forceRemoveReq{Member: refOf(member)})
 }
 
 // GetStatus returns what member s knows of its group (RaftedValue.status).

@@ -14,6 +14,7 @@ import (
 const (
 	opCommand = 1
 	opConfig  = 2
+	opAddress = 3 // a member's new address: uvarint ID, then appendAddr
 )
 
 // op is a normal log entry: a command or a config change, with the
@@ -24,7 +25,7 @@ type op struct {
 	proposer uint64
 	seq      uint64
 	id       string // command id ("" for none)
-	payload  []byte // command: the wire-encoded argument; config: encodeConfig
+	payload  []byte // command: the wire-encoded argument; config: encodeConfig; address: ID and address
 }
 
 func encodeOp(o op) []byte {

@@ -82,7 +82,7 @@ func TestDiskReplay(t *testing.T) {
 	if err != nil || st.found {
 		t.Fatalf("fresh dir: %+v %v", st, err)
 	}
-	if err := d.saveID(42); err != nil {
+	if err := d.create(42); err != nil {
 		t.Fatal(err)
 	}
 	ents := func(term uint64, idx ...uint64) []raftpb.Entry {

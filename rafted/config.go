@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/gotp-dev/gotp/remote/transport"
 )
 
 // Default values of Config, as RaftedValue's.
@@ -121,6 +123,12 @@ type Options struct {
 	JoinTimeout time.Duration
 	// Logger gets the member's logs. Default: discard.
 	Logger *slog.Logger
+	// MaxFrameSize is the largest message the distribution carries between
+	// members' nodes: set it to remote.Config.MaxFrameSize. A command whose
+	// log entry would not fit a frame is refused (ErrCommandTooLarge), raft
+	// packs appends to fit one, and a larger snapshot travels in chunks.
+	// Default transport.DefaultMaxFrameSize; at least 4 KiB.
+	MaxFrameSize int
 }
 
 func (o Options) withDefaults() Options {
@@ -130,8 +138,19 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if o.MaxFrameSize == 0 {
+		o.MaxFrameSize = transport.DefaultMaxFrameSize
+	}
 	return o
 }
+
+// frameHeadroom is what a frame holds besides a log entry's or a snapshot
+// chunk's bytes: the envelope, the sender's address and raft's message.
+const frameHeadroom = 1024
+
+// maxMessage is how many bytes of entries or snapshot a message to a peer
+// may carry.
+func (o Options) maxMessage() int { return o.MaxFrameSize - frameHeadroom }
 
 func (o Options) validate() error {
 	switch {
@@ -139,6 +158,8 @@ func (o Options) validate() error {
 		return errors.New("rafted: Options.NewData is required")
 	case o.Create != nil && len(o.Join) > 0:
 		return errors.New("rafted: Options.Create and Options.Join are exclusive")
+	case o.MaxFrameSize < 4<<10:
+		return fmt.Errorf("rafted: Options.MaxFrameSize %d below 4 KiB", o.MaxFrameSize)
 	}
 	if o.Create != nil {
 		return o.Create.withDefaults().validate()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/remote/transport"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -22,7 +23,7 @@ type core struct {
 	self    memberAddr
 	log     *slog.Logger
 	rn      *raft.RawNode
-	store   *raft.MemoryStorage
+	store   logStore
 	disk    *disk
 	data    Data
 	newData func() Data
@@ -53,22 +54,62 @@ type core struct {
 	pendingConf  map[uint64]actor.From
 	pendingReads map[uint64][]readReq
 	waitingReads []readReq
-	leaseSent    map[uint64]time.Time
+	leaseSent    map[uint64]leaseProbe
 	lastHeard    map[uint64]time.Time
 	leaseUntil   time.Time
 	now          time.Time
 
+	// A member grants no vote, except to a leadership transfer's candidate,
+	// within voteGuard of hearing from a leader or of starting: a leader's
+	// lease counts on it (see lease). A restarted member has forgotten the
+	// leader it heard, so it waits a whole voteGuard from its start.
+	voteGuard     time.Duration // the longest election timeout applied since the member started
+	voteAfter     time.Time     // start + voteGuard
+	leaderContact time.Time     // when a leader's message last arrived
+	cfgIndex      uint64        // index of the entry or snapshot that set cfg
+
 	joinWaiters []actor.From // callers waiting for this member to be in the group
+
+	maxMsg int                  // bytes of entries or snapshot a message to a peer may carry
+	chunks map[uint64]*chunkBuf // snapshot messages arriving in pieces, by sender
 
 	out     []outbound
 	replies []reply
 	snapTo  []uint64
 }
 
+// logStore is the in-memory log raft reads: raft.MemoryStorage, behind an
+// interface so that tests can make it fail.
+type logStore interface {
+	raft.Storage
+	ApplySnapshot(snap raftpb.Snapshot) error
+	Append(ents []raftpb.Entry) error
+	SetHardState(st raftpb.HardState) error
+	CreateSnapshot(i uint64, cs *raftpb.ConfState, data []byte) (raftpb.Snapshot, error)
+	Compact(compactIndex uint64) error
+}
+
+var _ logStore = (*raft.MemoryStorage)(nil)
+
+// leaseProbe is a ReadIndex the leader sent to renew its lease: when, and
+// the lease its config allowed then.
+type leaseProbe struct {
+	sent  time.Time
+	lease time.Duration
+}
+
 type outbound struct {
-	to  memberAddr
-	id  uint64
-	msg raftpb.Message
+	to    memberAddr
+	id    uint64
+	msg   raftpb.Message
+	chunk *snapChunk // instead of msg: a piece of a large snapshot message
+}
+
+// chunkBuf gathers the pieces of one snapshot message from one peer.
+type chunkBuf struct {
+	term, index uint64
+	next        uint32
+	data        []byte
 }
 
 type reply struct {
@@ -95,6 +136,8 @@ type coreInit struct {
 	newData func() Data
 	hook    LeaderHook
 	log     *slog.Logger
+	now     time.Time // when the member starts
+	maxMsg  int       // Options.maxMessage (0: the default frame's)
 	// groupConfig is the config a joining member starts with (learned from
 	// the group before it joins).
 	groupConfig Config
@@ -114,14 +157,21 @@ func newCore(in coreInit) (*core, error) {
 		pendingCmds:  make(map[uint64]actor.From),
 		pendingConf:  make(map[uint64]actor.From),
 		pendingReads: make(map[uint64][]readReq),
-		leaseSent:    make(map[uint64]time.Time),
+		leaseSent:    make(map[uint64]leaseProbe),
 		lastHeard:    make(map[uint64]time.Time),
+		now:          in.now,
+		maxMsg:       in.maxMsg,
+		chunks:       make(map[uint64]*chunkBuf),
 	}
-	c.cfg = in.groupConfig.withDefaults()
+	if c.maxMsg <= 0 {
+		c.maxMsg = transport.DefaultMaxFrameSize - frameHeadroom
+	}
+	cfg := in.groupConfig.withDefaults()
 	if in.create != nil {
-		c.cfg = in.create.withDefaults()
+		cfg = in.create.withDefaults()
 	}
-	c.results = newResultCache(c.cfg.MaxRetainedCommandResults)
+	c.results = newResultCache(cfg.MaxRetainedCommandResults)
+	c.setConfig(cfg, 0)
 	restored := in.stored.found
 	if restored {
 		st := in.stored
@@ -147,7 +197,7 @@ func newCore(in coreInit) (*core, error) {
 		HeartbeatTick:             1,
 		Storage:                   c.store,
 		Applied:                   c.applied,
-		MaxSizePerMsg:             1 << 20,
+		MaxSizePerMsg:             uint64(min(c.maxMsg, 1<<20)),
 		MaxInflightMsgs:           256,
 		CheckQuorum:               true,
 		PreVote:                   true,
@@ -175,6 +225,8 @@ func newCore(in coreInit) (*core, error) {
 	if err := c.process(); err != nil {
 		return nil, err
 	}
+	// After the replay: voteGuard is the longest timeout in the log.
+	c.voteAfter = in.now.Add(c.voteGuard)
 	if restored && c.hook != nil {
 		c.hook.OnRestoredFromFiles(c.data)
 	}
@@ -255,8 +307,56 @@ func (c *core) sendRaft(m raftpb.Message) {
 	}
 	if m.Type == raftpb.MsgSnap {
 		c.snapTo = append(c.snapTo, m.To)
+		if m.Size() > c.maxMsg {
+			c.sendChunks(a, m)
+			return
+		}
 	}
 	c.out = append(c.out, outbound{to: a, id: m.To, msg: m})
+}
+
+// sendChunks sends a snapshot message too large for a frame in pieces.
+func (c *core) sendChunks(a memberAddr, m raftpb.Message) {
+	b, err := m.Marshal()
+	if err != nil {
+		c.log.Error("rafted: encode snapshot message", "err", err)
+		return
+	}
+	total := (len(b) + c.maxMsg - 1) / c.maxMsg
+	for i := range total {
+		piece := b[i*c.maxMsg : min((i+1)*c.maxMsg, len(b))]
+		c.out = append(c.out, outbound{to: a, id: m.To, chunk: &snapChunk{
+			From: c.self, FromID: c.id, Term: m.Term, Index: m.Snapshot.Metadata.Index,
+			Seq: uint32(i), Total: uint32(total), Data: piece,
+		}})
+	}
+}
+
+// stepChunk gathers a piece of a snapshot message and steps the message
+// once it is whole. A piece out of order drops what was gathered: raft
+// sends the snapshot again.
+func (c *core) stepChunk(ch snapChunk) {
+	buf := c.chunks[ch.FromID]
+	if ch.Seq == 0 {
+		buf = &chunkBuf{term: ch.Term, index: ch.Index}
+		c.chunks[ch.FromID] = buf
+	}
+	if buf == nil || buf.term != ch.Term || buf.index != ch.Index || buf.next != ch.Seq || ch.Total == 0 {
+		delete(c.chunks, ch.FromID)
+		return
+	}
+	buf.data = append(buf.data, ch.Data...)
+	buf.next++
+	if buf.next < ch.Total {
+		return
+	}
+	delete(c.chunks, ch.FromID)
+	var m raftpb.Message
+	if err := m.Unmarshal(buf.data); err != nil {
+		c.log.Warn("rafted: bad snapshot message", "err", err)
+		return
+	}
+	c.step(ch.From, m)
 }
 
 func (c *core) softState(ss raft.SoftState) {
@@ -299,8 +399,8 @@ func (c *core) restore(snap raftpb.Snapshot) error {
 	if err := d.Restore(r.data); err != nil {
 		return fmt.Errorf("rafted: restore value: %w", err)
 	}
-	c.data, c.cfg, c.results = d, r.config, r.results
-	c.results.setLimit(c.cfg.MaxRetainedCommandResults)
+	c.data, c.results = d, r.results
+	c.setConfig(r.config, snap.Metadata.Index)
 	for id, a := range r.members {
 		if id != c.id {
 			c.members[id] = a
@@ -325,7 +425,7 @@ func (c *core) apply(e raftpb.Entry) error {
 		if err := cc.Unmarshal(e.Data); err != nil {
 			return err
 		}
-		c.applyConfChange(cc)
+		c.applyConfChange(cc, e.Index)
 		return nil
 	case raftpb.EntryConfChangeV2:
 		var cc raftpb.ConfChangeV2
@@ -351,9 +451,21 @@ func (c *core) apply(e raftpb.Entry) error {
 		if !ok {
 			return errBadEntry
 		}
-		c.cfg = cfg
-		c.results.setLimit(cfg.MaxRetainedCommandResults)
+		c.setConfig(cfg, e.Index)
 		result = okReply{OK: true}
+	case opAddress:
+		id, rest, ok := readUvarint(o.payload)
+		if !ok {
+			return errBadEntry
+		}
+		addr, _, ok := readAddr(rest)
+		if !ok {
+			return errBadEntry
+		}
+		if _, member := c.members[id]; member && id != c.id {
+			c.members[id] = addr
+		}
+		return nil
 	default:
 		return fmt.Errorf("rafted: log entry of kind %d", o.kind)
 	}
@@ -378,7 +490,7 @@ func (c *core) applyCommand(o op) any {
 		c.log.Error("rafted: undecodable command", "err", err)
 		return err
 	}
-	ret := c.data.Command(arg)
+	ret := c.runCommand(arg)
 	if o.id != "" {
 		c.results.put(o.id, ret)
 	}
@@ -388,7 +500,30 @@ func (c *core) applyCommand(o op) any {
 	return ret
 }
 
-func (c *core) applyConfChange(cc raftpb.ConfChange) {
+// setConfig makes cfg the member's config, set by the entry (or snapshot)
+// at index. The lease ends: the next one is renewed under the new config.
+func (c *core) setConfig(cfg Config, index uint64) {
+	c.cfg, c.cfgIndex = cfg, index
+	c.results.setLimit(cfg.MaxRetainedCommandResults)
+	c.voteGuard = max(c.voteGuard, cfg.ElectionTimeout)
+	c.leaseUntil = time.Time{}
+}
+
+// runCommand applies one command to the value. A panic in Data.Command
+// becomes the command's result: the member survives, and so does every
+// other member, which recovers the same panic on the same entry (also when
+// it replays its log after a restart).
+func (c *core) runCommand(arg any) (ret any) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("rafted: command panicked", "panic", fmt.Sprint(r))
+			ret = fmt.Errorf("%w: %v", ErrCommandPanicked, r)
+		}
+	}()
+	return c.data.Command(arg)
+}
+
+func (c *core) applyConfChange(cc raftpb.ConfChange, index uint64) {
 	c.confState = *c.rn.ApplyConfChange(cc)
 	c.confInFlight = false
 	c.confChanged = true
@@ -408,10 +543,11 @@ func (c *core) applyConfChange(cc raftpb.ConfChange) {
 			}
 		}
 		if ctx.config != nil {
-			c.cfg = *ctx.config
-			c.results.setLimit(c.cfg.MaxRetainedCommandResults)
+			c.setConfig(*ctx.config, index)
 		}
-		if leader && c.hook != nil && cc.NodeID != c.id {
+		// A member joins as a learner, then becomes a voter: it is a
+		// follower once it votes.
+		if leader && c.hook != nil && cc.NodeID != c.id && cc.Type == raftpb.ConfChangeAddNode {
 			c.hook.OnFollowerAdded(c.data, c.members[cc.NodeID].PID)
 		}
 	case raftpb.ConfChangeRemoveNode:
@@ -437,9 +573,9 @@ func (c *core) readState(rs raft.ReadState) {
 		return
 	}
 	seq := binary.BigEndian.Uint64(rs.RequestCtx)
-	if sent, ok := c.leaseSent[seq]; ok {
+	if probe, ok := c.leaseSent[seq]; ok {
 		delete(c.leaseSent, seq)
-		if until := sent.Add(c.cfg.lease()); until.After(c.leaseUntil) {
+		if until := probe.sent.Add(min(probe.lease, c.cfg.lease())); until.After(c.leaseUntil) {
 			c.leaseUntil = until
 		}
 		return
@@ -490,40 +626,58 @@ func (c *core) snapshot() error {
 		return nil // keep the log; try again later
 	}
 	snap, err := c.store.CreateSnapshot(c.applied, &c.confState, data)
-	if errors.Is(err, raft.ErrSnapOutOfDate) {
-		snap, _ = c.store.Snapshot()
+	outOfDate := errors.Is(err, raft.ErrSnapOutOfDate)
+	switch {
+	case outOfDate:
+		if snap, err = c.store.Snapshot(); err != nil {
+			return fmt.Errorf("rafted: read snapshot: %w", err)
+		}
 		snap.Metadata.ConfState = c.confState
 		snap.Data = data
-	} else if err != nil {
-		return err
-	}
-	if err == nil {
+	case err != nil:
+		return fmt.Errorf("rafted: create snapshot: %w", err)
+	default:
 		c.confChanged = false
 	}
 	c.snapIndex = c.applied
 	retain := uint64(c.cfg.MaxRetainedCommittedLogs)
-	if first, _ := c.store.FirstIndex(); c.applied > retain && c.applied-retain > first {
+	first, err := c.store.FirstIndex()
+	if err != nil {
+		return fmt.Errorf("rafted: first index: %w", err)
+	}
+	if c.applied > retain && c.applied-retain > first {
 		if err := c.store.Compact(c.applied - retain); err != nil && !errors.Is(err, raft.ErrCompacted) {
-			return err
+			return fmt.Errorf("rafted: compact: %w", err)
 		}
 	}
 	if c.disk == nil {
 		return nil
 	}
 	if err := c.disk.saveSnapshot(snap); err != nil {
-		return err
+		return fmt.Errorf("rafted: persist snapshot: %w", err)
 	}
-	first, _ := c.store.FirstIndex()
-	last, _ := c.store.LastIndex()
+	if first, err = c.store.FirstIndex(); err != nil {
+		return fmt.Errorf("rafted: first index: %w", err)
+	}
+	last, err := c.store.LastIndex()
+	if err != nil {
+		return fmt.Errorf("rafted: last index: %w", err)
+	}
 	var ents []raftpb.Entry
 	if last >= first && last > snap.Metadata.Index {
 		ents, err = c.store.Entries(max(first, snap.Metadata.Index+1), last+1, 1<<62)
 		if err != nil {
-			return err
+			return fmt.Errorf("rafted: entries: %w", err)
 		}
 	}
-	hs, _, _ := c.store.InitialState()
-	return c.disk.compact(hs, ents)
+	hs, _, err := c.store.InitialState()
+	if err != nil {
+		return fmt.Errorf("rafted: hard state: %w", err)
+	}
+	if err := c.disk.compact(hs, ents); err != nil {
+		return fmt.Errorf("rafted: compact log: %w", err)
+	}
+	return nil
 }
 
 func (c *core) snapshotData() ([]byte, error) {
@@ -534,14 +688,37 @@ func (c *core) snapshotData() ([]byte, error) {
 	return encodeSnapshot(replicated{config: c.cfg, members: c.members, results: c.results, data: data})
 }
 
-// addressOf finds a member's raft ID by PID (or by the name it has).
-func (c *core) addressOf(pid actor.PID) (uint64, bool) {
+// addressOf finds a member's (a voter's or a learner's) raft ID by its
+// latest known PID or by its registered name. A name without a node must
+// be unique in the group.
+func (c *core) addressOf(ref memberRef) (uint64, bool) {
+	var found uint64
+	matches := 0
 	for id, a := range c.members {
-		if a.PID == pid && c.isVoter(id) {
-			return id, true
+		if !c.isVoter(id) && !c.isLearner(id) {
+			continue
+		}
+		switch {
+		case !ref.PID.IsZero():
+			if a.PID == ref.PID {
+				return id, true
+			}
+		case ref.Name.Name != "" && a.Name.Name == ref.Name.Name &&
+			(ref.Name.Node == "" || a.Name.Node == ref.Name.Node):
+			found = id
+			matches++
 		}
 	}
-	return 0, false
+	return found, matches == 1
+}
+
+func (c *core) isLearner(id uint64) bool {
+	for _, v := range c.confState.Learners {
+		if v == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *core) isVoter(id uint64) bool {
@@ -560,7 +737,19 @@ func (c *core) leaderPID() actor.PID {
 	return c.members[c.lead].PID
 }
 
-func (c *core) notLeader() error { return NotLeaderError{Leader: c.leaderPID()} }
+// notLeader is the error for a request this member cannot serve as leader.
+// A leader handing over names the member it hands over to; a leader that
+// refuses for another reason names none, so that no client is sent back
+// to it.
+func (c *core) notLeader() error {
+	if c.state == raft.StateLeader {
+		if t := c.rn.BasicStatus().LeadTransferee; t != 0 {
+			return NotLeaderError{Leader: c.members[t].PID}
+		}
+		return NotLeaderError{}
+	}
+	return NotLeaderError{Leader: c.leaderPID()}
+}
 
 func (c *core) nextSeq() uint64 {
 	c.seq++

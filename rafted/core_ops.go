@@ -1,12 +1,16 @@
 package rafted
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
 )
 
 // The core's inputs. Each returns the immediate answer to the caller, or
@@ -16,25 +20,72 @@ import (
 func (c *core) tick(now time.Time) {
 	c.now = now
 	c.rn.Tick()
-	if c.state == raft.StateLeader && c.cfg.lease() > 0 && c.rn.BasicStatus().LeadTransferee == 0 {
+	if c.state == raft.StateLeader && c.cfg.lease() > 0 && c.rn.BasicStatus().LeadTransferee == 0 && c.votersHaveConfig() {
 		// Renew the lease: a majority acknowledging this ReadIndex's
 		// heartbeat proves no other leader can be elected until
 		// now + lease.
 		seq := c.nextSeq()
-		c.leaseSent[seq] = now
+		c.leaseSent[seq] = leaseProbe{sent: now, lease: c.cfg.lease()}
 		c.rn.ReadIndex(seqCtx(seq))
-		for s, t := range c.leaseSent {
-			if now.Sub(t) > c.cfg.ElectionTimeout {
+		for s, p := range c.leaseSent {
+			if now.Sub(p.sent) > c.cfg.ElectionTimeout {
 				delete(c.leaseSent, s)
 			}
 		}
 	}
 }
 
+// votersHaveConfig reports whether every voter holds the entry that set
+// the leader's config. A follower that acknowledges a heartbeat has applied
+// what the heartbeat told it is committed, so then every member in the
+// acknowledging majority guards its vote with at least this config's
+// election timeout; a follower still on an older config might guard it
+// with a shorter one.
+func (c *core) votersHaveConfig() bool {
+	ok := true
+	c.rn.WithProgress(func(id uint64, typ raft.ProgressType, pr tracker.Progress) {
+		if typ == raft.ProgressTypePeer && pr.Match < c.cfgIndex {
+			ok = false
+		}
+	})
+	return ok
+}
+
+// campaignTransfer is the context etcd raft gives the vote requests of a
+// leadership transfer's candidate.
+var campaignTransfer = []byte("CampaignTransfer")
+
+// refusesVote reports whether a vote request m must go unanswered: within
+// voteGuard of a leader's last message or of this member's start, only a
+// leadership transfer's candidate may be elected.
+func (c *core) refusesVote(m raftpb.Message) bool {
+	if m.Type != raftpb.MsgVote && m.Type != raftpb.MsgPreVote {
+		return false
+	}
+	if bytes.Equal(m.Context, campaignTransfer) {
+		return false
+	}
+	return c.now.Before(c.voteAfter) ||
+		(!c.leaderContact.IsZero() && c.now.Before(c.leaderContact.Add(c.voteGuard)))
+}
+
 func (c *core) step(from memberAddr, m raftpb.Message) {
 	if m.From != 0 && m.From != c.id && from != (memberAddr{}) {
+		old, known := c.members[m.From]
 		c.members[m.From] = from
 		c.lastHeard[m.From] = c.now
+		if known && old.PID != from.PID && c.state == raft.StateLeader {
+			c.proposeAddress(m.From, from)
+		}
+	}
+	if c.refusesVote(m) {
+		return
+	}
+	switch m.Type {
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+		if m.Term >= c.rn.BasicStatus().Term {
+			c.leaderContact = c.now
+		}
 	}
 	if err := c.rn.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) && !errors.Is(err, raft.ErrStepLocalMsg) {
 		c.log.Debug("rafted: step", "err", err)
@@ -52,6 +103,9 @@ func (c *core) command(from actor.From, req commandReq) any {
 	}
 	seq := c.nextSeq()
 	data := encodeOp(op{kind: opCommand, proposer: c.id, seq: seq, id: req.ID, payload: req.Arg})
+	if len(data) > c.maxMsg {
+		return fmt.Errorf("%w: entry of %d bytes, a message to a peer carries %d", ErrCommandTooLarge, len(data), c.maxMsg)
+	}
 	// Proposed by the next process, with every other command accepted
 	// until then: one append (and one MsgApp per follower) for the batch.
 	c.proposals = append(c.proposals, raftpb.Entry{Data: data})
@@ -80,6 +134,16 @@ func (c *core) proposeBatch() {
 	// raft may keep the slice as its unstable log: start a new one.
 	c.proposals = nil
 	c.proposalSeqs = c.proposalSeqs[:0]
+}
+
+// proposeAddress tells the group, through the log, that member id is now
+// at addr (it restarted under a new PID): the other followers hear only
+// from the leader, so they learn it from the entry.
+func (c *core) proposeAddress(id uint64, addr memberAddr) {
+	payload := appendAddr(binary.AppendUvarint(nil, id), addr)
+	seq := c.nextSeq()
+	c.proposals = append(c.proposals, raftpb.Entry{Data: encodeOp(op{kind: opAddress, proposer: c.id, seq: seq, payload: payload})})
+	c.proposalSeqs = append(c.proposalSeqs, seq)
 }
 
 func (c *core) addPending(seq uint64, from actor.From) {
@@ -157,6 +221,10 @@ func (c *core) proposeConf(from actor.From, cc raftpb.ConfChange, addr memberAdd
 	return actor.NoReply
 }
 
+// join adds a member in two steps: first as a learner, which receives the
+// log but does not count in any majority, then, once it has caught up, as
+// a voter. A member that fails to join is only ever a learner, which its
+// joining process removes again (and the group never waits for it).
 func (c *core) join(from actor.From, req joinReq) any {
 	if err := c.membershipReady(); err != nil {
 		return err
@@ -165,14 +233,28 @@ func (c *core) join(from actor.From, req joinReq) any {
 		c.members[req.ID] = req.Addr
 		return okReply{OK: true}
 	}
+	if !req.Promote {
+		if c.isLearner(req.ID) {
+			c.members[req.ID] = req.Addr
+			return okReply{OK: true}
+		}
+		return c.proposeConf(from, raftpb.ConfChange{Type: raftpb.ConfChangeAddLearnerNode, NodeID: req.ID}, req.Addr)
+	}
+	if !c.isLearner(req.ID) {
+		return ErrNotMember
+	}
+	st := c.rn.Status()
+	if st.Progress[req.ID].Match < st.Commit {
+		return errCatchingUp
+	}
 	return c.proposeConf(from, raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: req.ID}, req.Addr)
 }
 
-func (c *core) removeFollower(from actor.From, pid actor.PID) any {
+func (c *core) removeFollower(from actor.From, ref memberRef) any {
 	if err := c.membershipReady(); err != nil {
 		return err
 	}
-	id, ok := c.addressOf(pid)
+	id, ok := c.addressOf(ref)
 	if !ok {
 		return ErrNotMember
 	}
@@ -199,12 +281,23 @@ func (c *core) removeFollower(from actor.From, pid actor.PID) any {
 	return c.proposeConf(from, raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: id}, c.members[id])
 }
 
-func (c *core) replaceLeader(pid actor.PID) any {
+func (c *core) replaceLeader(ref memberRef) any {
+	if ref.isZero() {
+		// Cancel: etcd raft aborts a pending transfer when asked to
+		// transfer to the leader itself.
+		if c.state != raft.StateLeader {
+			return c.notLeader()
+		}
+		if c.rn.BasicStatus().LeadTransferee != 0 {
+			c.rn.TransferLeader(c.id)
+		}
+		return okReply{OK: true}
+	}
 	if err := c.membershipReady(); err != nil {
 		return err
 	}
-	id, ok := c.addressOf(pid)
-	if !ok {
+	id, ok := c.addressOf(ref)
+	if !ok || !c.isVoter(id) {
 		return ErrNotMember
 	}
 	if id == c.id {
@@ -220,11 +313,11 @@ func (c *core) replaceLeader(pid actor.PID) any {
 
 // forceRemove drops a member from this member's configuration without
 // consensus, and persists the result in a snapshot.
-func (c *core) forceRemove(pid actor.PID) any {
+func (c *core) forceRemove(ref memberRef) any {
 	if c.lead != 0 {
 		return ErrLeaderExists
 	}
-	id, ok := c.addressOf(pid)
+	id, ok := c.addressOf(ref)
 	if !ok {
 		return ErrNotMember
 	}

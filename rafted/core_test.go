@@ -29,16 +29,18 @@ type coreNet struct {
 	t     *testing.T
 	cores map[uint64]*core
 	cut   map[uint64]bool // cores whose messages are dropped both ways
-	now   time.Time
+	// cutLinks: pairs of cores whose messages to each other are dropped.
+	cutLinks map[[2]uint64]bool
+	now      time.Time
 }
 
 func newCoreNet(t *testing.T, size int, cfg Config) (*coreNet, []*core) {
-	n := &coreNet{t: t, cores: map[uint64]*core{}, cut: map[uint64]bool{}, now: time.Unix(1000, 0)}
+	n := &coreNet{t: t, cores: map[uint64]*core{}, cut: map[uint64]bool{}, cutLinks: map[[2]uint64]bool{}, now: time.Unix(1000, 0)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var cs []*core
 	for i := range size {
 		addr := memberAddr{PID: actor.PID{Node: "n", Creation: 1, ID: uint64(i + 1)}}
-		in := coreInit{self: addr, id: raftID(addr), newData: func() Data { return &counterData{} }, log: log, groupConfig: cfg}
+		in := coreInit{self: addr, id: raftID(addr), newData: func() Data { return &counterData{} }, log: log, groupConfig: cfg, now: n.now}
 		if i == 0 {
 			in.create = &cfg
 		}
@@ -50,10 +52,12 @@ func newCoreNet(t *testing.T, size int, cfg Config) (*coreNet, []*core) {
 		n.cores[c.id] = c
 		cs = append(cs, c)
 		if i > 0 {
-			if r := cs[0].join(actor.From{}, joinReq{ID: c.id, Addr: addr}); r != actor.NoReply {
-				t.Fatalf("join: %v", r)
+			for _, promote := range []bool{false, true} {
+				if r := cs[0].join(actor.From{}, joinReq{ID: c.id, Addr: addr, Promote: promote}); r != actor.NoReply {
+					t.Fatalf("join (promote %v): %v", promote, r)
+				}
+				n.settle()
 			}
-			n.settle()
 		}
 	}
 	return n, cs
@@ -71,7 +75,7 @@ func (n *coreNet) settle() {
 			c.out, c.replies = nil, nil
 			for _, o := range out {
 				moved = true
-				if n.cut[c.id] || n.cut[o.id] {
+				if n.cut[c.id] || n.cut[o.id] || n.cutLinks[[2]uint64{c.id, o.id}] || n.cutLinks[[2]uint64{o.id, c.id}] {
 					continue
 				}
 				dst := n.cores[o.id]
@@ -80,6 +84,34 @@ func (n *coreNet) settle() {
 			}
 		}
 	}
+}
+
+// restart replaces c by a new core started from what c has persisted
+// (its storage's stable state), as a member restarted from its Dir.
+func (n *coreNet) restart(c *core) *core {
+	n.t.Helper()
+	st := diskState{id: c.id, found: true}
+	var err error
+	if st.hard, _, err = c.store.InitialState(); err != nil {
+		n.t.Fatal(err)
+	}
+	if st.snap, err = c.store.Snapshot(); err != nil {
+		n.t.Fatal(err)
+	}
+	first, _ := c.store.FirstIndex()
+	last, _ := c.store.LastIndex()
+	if last >= first {
+		if st.ents, err = c.store.Entries(first, last+1, 1<<62); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+	in := coreInit{self: c.self, id: c.id, stored: st, newData: c.newData, log: c.log, now: n.now}
+	r, err := newCore(in)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.cores[c.id] = r
+	return r
 }
 
 // advance ticks every core once per heartbeat interval for d.
@@ -135,7 +167,7 @@ func TestCoreLeaseEndsBeforeAnotherLeaderIsElected(t *testing.T) {
 	}
 }
 
-func mustEncode(t *testing.T, v any) []byte {
+func mustEncode(t testing.TB, v any) []byte {
 	b, err := encodeValue(v)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,9 @@
 // A member started with Create makes a new group and is its only member and
 // leader when Start returns. A member started with Join is added through
 // the group's leader (a follower it asks answers with the leader, and Start
-// follows). ChildSpec runs a member under a supervisor.
+// follows): first as a learner, then, once it has caught up, as a voter. A
+// member that fails to join is removed again, so the group never counts a
+// dead member in its majority. ChildSpec runs a member under a supervisor.
 //
 // Command and Query go to the leader; another member answers with a
 // NotLeaderError naming the leader it knows. A command carrying an id that
@@ -35,6 +37,14 @@
 // GetStatus are RaftedValue's change_config, remove_follower,
 // replace_leader, force_remove_member and status; their errors are the
 // sentinels in errors.go (ErrUncommittedMembershipChange, ErrNotMember, ...).
+// The membership operations name a member by PID or by registered name
+// (which survives a restart); ReplaceLeader with nil cancels a transfer.
+//
+// A command whose Data.Command panics does not take members down: every
+// member recovers the same panic on the same entry (also when it replays
+// its log), and the command's result is an error matching
+// ErrCommandPanicked. A command whose entry would not fit a frame between
+// members (Options.MaxFrameSize) is refused with ErrCommandTooLarge.
 //
 // # How a member runs
 //
@@ -57,7 +67,9 @@
 // and the ID ↔ address mapping travels in the context of the membership
 // change that added it, so every member learns it from the log (and from
 // snapshots). A member also learns a peer's newest PID from the peer's
-// messages. A member with a Dir keeps its ID there.
+// messages. A member with a Dir keeps its ID there. When the leader hears
+// from a member at a new PID (it restarted) it writes the new address into
+// the log, so every member's Status names it by its new PID.
 //
 // # Persistence
 //
@@ -65,6 +77,10 @@
 // files (fsync'd before it sends or applies anything; format in
 // storage.go), so a group that loses every process restarts with every
 // committed command: start each member again with the same Dir and Name.
+// A torn write at the end of the log (a crash mid-write) is cut off; other
+// damage (a corrupt record with valid ones after it, missing entries, an id
+// whose log is gone) makes Start fail with ErrDamagedDir instead of
+// bringing back a member that forgot what it acknowledged.
 // A snapshot is taken every MaxRetainedCommittedLogs applied entries (and
 // after every membership change), entries older than that are dropped, and
 // a follower that needs them is sent the snapshot.
@@ -79,13 +95,30 @@
 //   - Leader leases are built on ReadIndex: the lease runs from when a
 //     heartbeat was sent, not from when it was acknowledged, and is shortened
 //     by a heartbeat interval because followers count election timeouts in
-//     ticks.
-//   - ReplaceLeader cannot cancel a transfer (etcd raft has no such
-//     operation); a transfer that fails ends after an election timeout.
+//     ticks. What a lease relies on is kept by each member on its own clock:
+//     it grants no vote (except to a leadership transfer's candidate) within
+//     an election timeout of a leader's last message or of its own start, so
+//     a member that restarts cannot help elect a new leader while an old
+//     lease runs. That timeout is the longest election timeout the member
+//     has applied since it started, and a leader renews its lease only while
+//     every voter holds the entry of its current config, and starts a new
+//     lease when its config changes.
+//   - ReplaceLeader(nil) cancels a transfer by asking etcd raft to transfer
+//     to the leader itself; a transfer that fails ends after an election
+//     timeout. While a transfer is pending the leader answers commands with
+//     a NotLeaderError naming the new leader.
 //   - ChangeConfig's new heartbeat interval applies at once; a new ratio of
-//     election timeout to heartbeat interval applies when a member restarts.
+//     election timeout to heartbeat interval applies to raft's election
+//     timer when a member restarts (the vote guard above follows the new
+//     election timeout at once).
+//   - A member joins as a learner and is promoted once it has caught up
+//     (RaftedValue adds it as a voter at once).
+//   - Raft's appends are sized to fit Options.MaxFrameSize, and a snapshot
+//     larger than a frame travels in chunks that the receiver puts together
+//     before raft sees it.
 //   - A command's result that is an error value is returned as Command's
-//     error. Arguments and results must be wire values (see package wire).
+//     error, and so is a panic in Data.Command (RaftedValue's member would
+//     crash). Arguments and results must be wire values (see package wire).
 //   - A command proposed by a leader that lost its leadership is answered if
 //     its entry is still committed; otherwise its caller times out.
 //   - Persistence goes beyond RaftedValue's in-memory members.

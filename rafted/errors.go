@@ -40,7 +40,24 @@ var (
 	ErrJoin = wire.MustRegisterError(errors.New("rafted: cannot join group"))
 	// ErrRemoved: the member was removed from its group (its exit reason).
 	ErrRemoved = wire.MustRegisterError(errors.New("rafted: removed from group"))
+	// ErrDamagedDir: a member's Dir is damaged (a corrupt log record,
+	// entries missing, or a member ID whose log is gone); the member does
+	// not start from it. A torn write at the end of the log is not damage:
+	// it is cut off.
+	ErrDamagedDir = wire.MustRegisterError(errors.New("rafted: damaged member directory"))
+	// ErrCommandTooLarge: the command's log entry would not fit a frame
+	// between members (Options.MaxFrameSize).
+	ErrCommandTooLarge = wire.MustRegisterError(errors.New("rafted: command too large"))
+	// ErrCommandPanicked: Data.Command panicked. Every member recovers the
+	// same panic on the same entry, so the value stays the same everywhere
+	// (as the command left it when it panicked); the command's result is an
+	// error that wraps this one and carries the panic's value.
+	ErrCommandPanicked = wire.MustRegisterError(errors.New("rafted: command panicked"))
 )
+
+// errCatchingUp: a joining member asked to be made a voter before it caught
+// up with the leader's log; it asks again.
+var errCatchingUp = wire.MustRegisterError(errors.New("rafted: joining member is catching up"))
 
 // NotLeaderError is ErrNotLeader with the leader the member knows of (zero
 // PID when it knows none). It is a value type so that it keeps its type

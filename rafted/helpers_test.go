@@ -73,10 +73,17 @@ type cluster struct {
 	nodes   map[string]*actor.Node
 	remotes map[string]*remote.Remote
 	names   []string
+	// maxFrame is every node's remote.Config.MaxFrameSize (0: the default).
+	maxFrame int
 }
 
 func newCluster(t testing.TB, seed int64, n int) *cluster {
-	c := &cluster{t: t, net: transport.NewNetwork(seed), nodes: map[string]*actor.Node{}, remotes: map[string]*remote.Remote{}}
+	return newClusterFrame(t, seed, n, 0)
+}
+
+// newClusterFrame is newCluster with frames of at most maxFrame bytes.
+func newClusterFrame(t testing.TB, seed int64, n, maxFrame int) *cluster {
+	c := &cluster{t: t, net: transport.NewNetwork(seed), nodes: map[string]*actor.Node{}, remotes: map[string]*remote.Remote{}, maxFrame: maxFrame}
 	for i := range n {
 		c.addNode(fmt.Sprintf("n%d", i+1))
 	}
@@ -91,10 +98,11 @@ func (c *cluster) addNode(name string) *actor.Node {
 		t.Fatal(err)
 	}
 	r, err := remote.Start(n, remote.Config{
-		Cookie:    "rafted-test",
-		Transport: c.net.Transport(name),
-		Listen:    []string{name},
-		Resolve:   func(_ context.Context, node string) ([]string, error) { return []string{node}, nil },
+		Cookie:       "rafted-test",
+		MaxFrameSize: c.maxFrame,
+		Transport:    c.net.Transport(name),
+		Listen:       []string{name},
+		Resolve:      func(_ context.Context, node string) ([]string, error) { return []string{node}, nil },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +131,26 @@ func (c *cluster) group(size int, cfg rafted.Config) []*rafted.Member {
 	ms := []*rafted.Member{first}
 	for i := 1; i < size; i++ {
 		m, err := rafted.Start(ctx, c.node(i), rafted.Options{NewData: newKV, Join: []rafted.Server{first.Server()}, Name: "rv"})
+		if err != nil {
+			t.Fatalf("join %d: %v", i, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// groupFrame is group with members told the frame limit.
+func (c *cluster) groupFrame(size int, cfg rafted.Config, maxFrame int) []*rafted.Member {
+	t := c.t
+	t.Helper()
+	ctx := context.Background()
+	first, err := rafted.Start(ctx, c.node(0), rafted.Options{NewData: newKV, Create: &cfg, Name: "rv", MaxFrameSize: maxFrame})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	ms := []*rafted.Member{first}
+	for i := 1; i < size; i++ {
+		m, err := rafted.Start(ctx, c.node(i), rafted.Options{NewData: newKV, Join: []rafted.Server{first.Server()}, Name: "rv", MaxFrameSize: maxFrame})
 		if err != nil {
 			t.Fatalf("join %d: %v", i, err)
 		}

@@ -2,12 +2,16 @@ package rafted_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -18,10 +22,14 @@ import (
 	"github.com/gotp-dev/gotp/rafted"
 )
 
-var schedules = flag.Int("rafted.schedules", 12, "linearizability schedules per group size")
+var (
+	schedules    = flag.Int("rafted.schedules", 12, "linearizability schedules per group size")
+	opsPerClient = flag.Int("rafted.ops", 20, "operations per client in a linearizability schedule")
+)
 
 type linInput struct {
 	put   bool
+	boom  bool // a put whose command panics after setting the key (panicKV)
 	key   string
 	value int64
 }
@@ -60,6 +68,9 @@ var registerModel = porcupine.Model{
 	},
 	DescribeOperation: func(input, output any) string {
 		in, out := input.(linInput), output.(linOutput)
+		if in.boom {
+			return fmt.Sprintf("boom(%s,%d) -> panicked", in.key, in.value)
+		}
 		if in.put {
 			return fmt.Sprintf("put(%s,%d) -> %d (unknown %v)", in.key, in.value, out.value, out.unknown)
 		}
@@ -69,7 +80,10 @@ var registerModel = porcupine.Model{
 
 // TestLinearizable runs concurrent clients against 3- and 5-member groups
 // on the in-memory network while a seeded nemesis partitions, drops,
-// delays, and kills and restarts members (from their Dir), and checks every
+// delays, kills and restarts members (from their Dir), restarts a follower
+// at once while the leader holds a lease through it, changes the config
+// under a lease, damages a member's Dir (a torn write it must cut, damage it
+// must refuse), and clients send commands that panic; it checks every
 // history with porcupine.
 func TestLinearizable(t *testing.T) {
 	for _, size := range []int{3, 5} {
@@ -106,7 +120,8 @@ func TestLinearizable(t *testing.T) {
 }
 
 func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
-	c := newCluster(t, seed, size)
+	const frame = 64 << 10
+	c := newClusterFrame(t, seed, size, frame)
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	ctx := context.Background()
 	dirs := make([]string, size)
@@ -119,22 +134,53 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 	}
 	var mu sync.Mutex // guards members (the nemesis restarts them)
 	members := make([]actor.PID, size)
-	m0, err := rafted.Start(ctx, c.node(0), rafted.Options{NewData: newKV, Create: &cfg, Name: "rv", Dir: dirs[0]})
+	m0, err := rafted.Start(ctx, c.node(0), rafted.Options{NewData: newPanicKV, Create: &cfg, Name: "rv", Dir: dirs[0], MaxFrameSize: frame})
 	if err != nil {
 		t.Fatal(err)
 	}
 	members[0] = m0.PID
 	for i := 1; i < size; i++ {
-		m, err := rafted.Start(ctx, c.node(i), rafted.Options{NewData: newKV, Join: []rafted.Server{m0.Server()}, Name: "rv", Dir: dirs[i]})
+		m, err := rafted.Start(ctx, c.node(i), rafted.Options{NewData: newPanicKV, Join: []rafted.Server{m0.Server()}, Name: "rv", Dir: dirs[i], MaxFrameSize: frame})
 		if err != nil {
 			t.Fatal(err)
 		}
 		members[i] = m.PID
 	}
+	restart := func(i int) error {
+		m, err := rafted.Start(ctx, c.node(i), rafted.Options{NewData: newPanicKV, Name: "rv", Dir: dirs[i], MaxFrameSize: frame})
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		members[i] = m.PID
+		mu.Unlock()
+		return nil
+	}
+	kill := func(i int) {
+		mu.Lock()
+		_ = c.node(i).Exit(members[i], actor.Kill)
+		mu.Unlock()
+		time.Sleep(100 * time.Millisecond) // the member is gone, its files closed
+	}
+	leader := func() int {
+		mu.Lock()
+		pids := slices.Clone(members)
+		mu.Unlock()
+		for i, pid := range pids {
+			sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			st, err := rafted.GetStatus(sctx, c.node(i), rafted.ByPID(pid))
+			cancel()
+			if err == nil && st.StateName == "leader" {
+				return i
+			}
+		}
+		return -1
+	}
 	start := time.Now()
 	stamp := func() int64 { return int64(time.Since(start)) }
 
-	const clients, opsPerClient = 5, 20
+	const clients = 5
+	opsPerClient := *opsPerClient
 	var (
 		hmu     sync.Mutex
 		history []porcupine.Operation
@@ -147,6 +193,17 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 			target := cl % size
 			for i := range opsPerClient {
 				in := linInput{put: crng.IntN(2) == 0, key: fmt.Sprint("k", crng.IntN(2)), value: int64(cl*1000 + i + 1)}
+				in.boom = in.put && crng.IntN(10) == 0
+				if crng.IntN(20) == 0 {
+					// An entry larger than a frame: refused, never applied,
+					// and the group goes on.
+					actx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+					_, err := rafted.Command(actx, clientNode, rafted.ByName(c.names[target], "rv"), put(in.key+strings.Repeat("x", frame), in.value), "")
+					cancel()
+					if err == nil {
+						t.Errorf("client %d: an oversize command was applied", cl)
+					}
+				}
 				call := stamp()
 				id := fmt.Sprintf("c%d-%d", cl, i)
 				deadline := time.Now().Add(8 * time.Second)
@@ -157,13 +214,22 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 					actx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
 					var r any
 					var err error
-					if in.put {
+					switch {
+					case in.boom:
+						r, err = rafted.Command(actx, clientNode, name, []any{"boom", in.key, in.value}, id)
+					case in.put:
 						r, err = rafted.Command(actx, clientNode, name, put(in.key, in.value), id)
-					} else {
+					default:
 						r, err = rafted.Query(actx, clientNode, name, in.key)
 					}
 					cancel()
-					if err == nil {
+					if in.boom && errors.Is(err, rafted.ErrCommandPanicked) {
+						// Applied (its result is the panic): the key is
+						// set, the old value is not reported.
+						out, done = linOutput{unknown: true}, true
+						break
+					}
+					if err == nil && !in.boom {
 						out, done = linOutput{value: r.(int64)}, true
 						break
 					}
@@ -190,21 +256,78 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 		})
 	}
 
+	// probe is the nemesis as a client: it writes at member writer until
+	// that member leads (as a client retries at the leader it is sent to),
+	// then reads at member old, a leader that was cut off, which must not
+	// answer from a stale lease.
+	nemesisOps := 0
+	probe := func(writer, old int) {
+		nemesisOps++
+		in := linInput{put: true, key: "k0", value: int64(100000 + nemesisOps)}
+		id := fmt.Sprint("nemesis-", nemesisOps)
+		call := stamp()
+		var r any
+		err := rafted.ErrNotLeader
+		for try := 0; try < 20 && errors.Is(err, rafted.ErrNotLeader); try++ {
+			if try > 0 {
+				time.Sleep(50 * time.Millisecond)
+			}
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			r, err = rafted.Command(wctx, c.node(writer), rafted.ByName(c.names[writer], "rv"), put(in.key, in.value), id)
+			cancel()
+		}
+		switch {
+		case err == nil:
+			hmu.Lock()
+			history = append(history, porcupine.Operation{ClientId: clients, Input: in, Call: call, Output: linOutput{value: r.(int64)}, Return: stamp()})
+			hmu.Unlock()
+		case errors.Is(err, rafted.ErrNotLeader):
+			// refused every time: not applied
+		default:
+			hmu.Lock()
+			history = append(history, porcupine.Operation{ClientId: clients, Input: in, Call: call, Output: linOutput{unknown: true}, Return: math.MaxInt64})
+			hmu.Unlock()
+		}
+		get := linInput{key: "k0"}
+		call = stamp()
+		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		q, err := rafted.Query(rctx, c.node(old), rafted.ByName(c.names[old], "rv"), get.key)
+		cancel()
+		if err == nil {
+			hmu.Lock()
+			history = append(history, porcupine.Operation{ClientId: clients + 1, Input: get, Call: call, Output: linOutput{value: q.(int64)}, Return: stamp()})
+			hmu.Unlock()
+		}
+	}
+
 	// The nemesis: a seeded sequence of faults, at most a minority of
 	// members down at once, healed at the end.
 	stop := make(chan struct{})
 	var nwg sync.WaitGroup
+	var cuts [][2]string // links cut by the lease-restart fault, restored by Heal
+	var faults [11]int   // how often each fault kind ran
 	nwg.Go(func() {
 		down := map[int]bool{}
+		configs := []rafted.Config{
+			{HeartbeatInterval: 100 * time.Millisecond, ElectionTimeout: 2 * time.Second},
+			{HeartbeatInterval: 200 * time.Millisecond, ElectionTimeout: time.Second},
+			{HeartbeatInterval: 100 * time.Millisecond, ElectionTimeout: 500 * time.Millisecond},
+		}
 		for {
 			select {
 			case <-stop:
 				return
 			case <-time.After(time.Duration(300+rng.IntN(500)) * time.Millisecond):
 			}
-			switch rng.IntN(8) {
+			kind := rng.IntN(len(faults))
+			faults[kind]++
+			switch kind {
 			case 0:
 				c.net.Heal()
+				for _, l := range cuts {
+					c.net.SetDrop(l[0], l[1], 0)
+				}
+				cuts = nil
 			case 1:
 				perm := rng.Perm(size)
 				k := 1 + rng.IntN((size-1)/2)
@@ -250,24 +373,159 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 				}
 			case 6:
 				for i := range down {
-					m, err := rafted.Start(ctx, c.node(i), rafted.Options{NewData: newKV, Name: "rv", Dir: dirs[i]})
-					if err != nil {
+					if err := restart(i); err != nil {
 						t.Errorf("restart %d: %v", i, err)
 						continue
 					}
-					mu.Lock()
-					members[i] = m.PID
-					mu.Unlock()
 					delete(down, i)
 				}
+			case 8:
+				// The leader holds its lease through one follower while
+				// another, cut off from it, stands for election; the first
+				// restarts at once.
+				l := leader()
+				if l < 0 {
+					continue
+				}
+				var followers []int
+				for _, j := range rng.Perm(size) {
+					if j != l && !down[j] {
+						followers = append(followers, j)
+					}
+				}
+				if len(followers) < 2 {
+					continue
+				}
+				granter, candidate := followers[0], followers[1]
+				for _, link := range [][2]string{{c.names[l], c.names[candidate]}, {c.names[candidate], c.names[l]}} {
+					c.net.SetDrop(link[0], link[1], 1)
+					cuts = append(cuts, link)
+				}
+				// By now the cut-off follower stands for election (and
+				// the restarted one would help it win).
+				time.Sleep(time.Duration(1500+rng.IntN(1000)) * time.Millisecond)
+				kill(granter)
+				if err := restart(granter); err != nil {
+					t.Errorf("restart %d at once: %v", granter, err)
+					down[granter] = true
+				}
+				// The leader loses the restarted follower too: under its
+				// lease it still answers the clients on its own node, while
+				// the other two may elect a new leader.
+				for _, link := range [][2]string{{c.names[l], c.names[granter]}, {c.names[granter], c.names[l]}} {
+					c.net.SetDrop(link[0], link[1], 1)
+					cuts = append(cuts, link)
+				}
+				probe(candidate, l)
+			case 9:
+				// A config change under the lease.
+				l := leader()
+				if l < 0 {
+					continue
+				}
+				next := configs[rng.IntN(len(configs))]
+				if cfg.ElectionTimeoutClockDriftMargin != 0 {
+					next.ElectionTimeoutClockDriftMargin = next.ElectionTimeout / 5
+				}
+				mu.Lock()
+				pid := members[l]
+				mu.Unlock()
+				cctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+				err := rafted.ChangeConfig(cctx, c.node(l), rafted.ByPID(pid), next)
+				cancel()
+				if err == nil && rng.IntN(2) == 0 {
+					// The leader is cut off under a lease of the new
+					// config; the others elect a leader by the timers they
+					// run.
+					time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+					c.net.Isolate(c.names[l])
+					probe((l+1+rng.IntN(size-1))%size, l)
+				}
+			case 10:
+				// A member's Dir is damaged while it is down.
+				i := rng.IntN(size)
+				if down[i] || len(down)+1 > (size-1)/2 {
+					continue
+				}
+				kill(i)
+				damageDir(t, rng, dirs[i], restart, i)
 			}
 		}
 	})
 	wg.Wait()
 	close(stop)
 	nwg.Wait()
+	t.Logf("faults by kind: %v", faults)
 	c.net.Heal()
+	for _, l := range cuts {
+		c.net.SetDrop(l[0], l[1], 0)
+	}
 	return history
+}
+
+// damageDir damages the Dir of member i, which is down, and restarts it. A
+// torn write at the end of its log (what a crash mid-write leaves) is cut
+// off and the member restarts. A changed byte with a whole record after it,
+// or a log and snapshot deleted, must be refused with ErrDamagedDir; the
+// files are then put back and the member restarts.
+func damageDir(t *testing.T, rng *rand.Rand, dir string, restart func(int) error, i int) {
+	path := filepath.Join(dir, "log")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("read log: %v", err)
+		return
+	}
+	snap, _ := os.ReadFile(filepath.Join(dir, "snap"))
+	var ends []int // where each record ends
+	for off := 0; off+8 <= len(good); {
+		off += 8 + int(binary.BigEndian.Uint32(good[off:]))
+		ends = append(ends, off)
+	}
+	kind := rng.IntN(3)
+	if kind == 1 && len(ends) < 3 {
+		kind = 0 // no record with a whole one after it but the header
+	}
+	switch kind {
+	case 0: // a torn write
+		torn := append([]byte{0, 0, 0, 200, 1, 2, 3}, make([]byte, rng.IntN(64))...)
+		if err := os.WriteFile(path, append(slices.Clone(good), torn...), 0o644); err != nil {
+			t.Errorf("write log: %v", err)
+			return
+		}
+		if err := restart(i); err != nil {
+			t.Errorf("restart %d after a torn write: %v", i, err)
+		}
+		return
+	case 1: // a changed byte in a record that a whole record follows
+		r := 1 + rng.IntN(len(ends)-2)
+		pos := ends[r-1] + rng.IntN(ends[r]-ends[r-1])
+		bad := slices.Clone(good)
+		bad[pos] ^= byte(1 + rng.IntN(255))
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Errorf("write log: %v", err)
+			return
+		}
+	case 2: // the log and the snapshot are gone
+		_ = os.Remove(path)
+		_ = os.Remove(filepath.Join(dir, "snap"))
+	}
+	if err := restart(i); !errors.Is(err, rafted.ErrDamagedDir) {
+		t.Errorf("restart %d from a damaged Dir (kind %d): %v", i, kind, err)
+		return
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Errorf("write log: %v", err)
+		return
+	}
+	if snap != nil {
+		if err := os.WriteFile(filepath.Join(dir, "snap"), snap, 0o644); err != nil {
+			t.Errorf("write snap: %v", err)
+			return
+		}
+	}
+	if err := restart(i); err != nil {
+		t.Errorf("restart %d after repair: %v", i, err)
+	}
 }
 
 // leaderIndex maps a NotLeaderError's leader to the index of its node.

@@ -46,6 +46,8 @@ func (m *member) Init(p *actor.Process) error {
 		hook:        m.opts.Hook,
 		log:         m.opts.Logger.With("member", p.Self().String()),
 		groupConfig: m.groupConfig,
+		now:         time.Now(),
+		maxMsg:      m.opts.maxMessage(),
 	}
 	if m.opts.Dir != "" {
 		d, st, err := openDisk(m.opts.Dir)
@@ -55,7 +57,7 @@ func (m *member) Init(p *actor.Process) error {
 		m.disk, in.disk, in.stored = d, d, st
 		if st.found {
 			in.id = st.id
-		} else if err := d.saveID(in.id); err != nil {
+		} else if err := d.create(in.id); err != nil {
 			d.close()
 			return err
 		}
@@ -121,6 +123,9 @@ func (m *member) HandleInfo(p *actor.Process, msg any) error {
 	case peerMsg:
 		c.step(x.From, x.Msg)
 		return m.deferFlush(p)
+	case snapChunk:
+		c.stepChunk(x)
+		return m.deferFlush(p)
 	case flushNow:
 		m.flushQueued = false
 	case tick:
@@ -163,12 +168,15 @@ func (m *member) flush(p *actor.Process) error {
 		out, replies := c.out, c.replies
 		c.out, c.replies = nil, nil
 		for _, o := range out {
-			pm := peerMsg{From: c.self, Msg: o.msg}
+			var msg any = peerMsg{From: c.self, Msg: o.msg}
+			if o.chunk != nil {
+				msg = *o.chunk
+			}
 			var err error
 			if o.to.Name.Name != "" {
-				err = p.Send(o.to.Name, pm)
+				err = p.Send(o.to.Name, msg)
 			} else {
-				err = p.Send(o.to.PID, pm)
+				err = p.Send(o.to.PID, msg)
 			}
 			if err != nil {
 				c.rn.ReportUnreachable(o.id)

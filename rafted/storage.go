@@ -17,18 +17,28 @@ import (
 //
 //	id    the member's Raft ID, written once
 //	snap  the latest snapshot (raftpb.Snapshot), replaced atomically
-//	log   records appended since that snapshot, each
+//	log   a header record, then records appended since that snapshot, each
 //	      [u32 length][u32 crc32c of kind+body][kind byte][body]
-//	      kind 1: a raftpb.Entry; kind 2: a raftpb.HardState
+//	      kind 1: a raftpb.Entry; kind 2: a raftpb.HardState;
+//	      kind 3 (the header): the member's Raft ID as a uvarint
+//
+// A member's Dir is made by writing the log's header, then the id file, so
+// an id file without a log that starts with its header means the log was
+// lost: the member refuses to start (ErrDamagedDir) rather than come back
+// as a voter that has forgotten what it acknowledged.
 //
 // Replaying the log applies records in order: an entry at index i drops any
 // entries from i on before it is appended (Raft overwrote a conflicting
-// tail), and the last hard state wins. A torn record at the end (a crash
-// mid-write) is cut off. After every snapshot the log is rewritten with only
-// the entries the snapshot does not cover, through a temporary file and a
-// rename.
+// tail), and the last hard state wins. A damaged record that nothing valid
+// follows is a torn write (a crash mid-write, perhaps leaving zeros) and is
+// cut off; a damaged record with a valid one after it is corruption, and so
+// are entries that do not follow the snapshot and each other and a commit
+// index beyond the last entry: ErrDamagedDir. After every snapshot the log
+// is rewritten with the header and only the entries the snapshot does not
+// cover, through a temporary file and a rename.
 type disk struct {
 	dir string
+	id  uint64
 	log *os.File
 	buf []byte
 }
@@ -42,8 +52,9 @@ type diskState struct {
 }
 
 const (
-	recEntry = 1
-	recHard  = 2
+	recEntry  = 1
+	recHard   = 2
+	recHeader = 3
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -77,10 +88,17 @@ func openDisk(dir string) (*disk, diskState, error) {
 	if err != nil {
 		return nil, st, err
 	}
-	good, err := replay(f, &st)
+	good, header, err := replay(f, &st)
 	if err != nil {
 		f.Close()
-		return nil, st, err
+		return nil, st, fmt.Errorf("%w: %s/log: %w", ErrDamagedDir, dir, err)
+	}
+	if st.found && header != st.id {
+		f.Close()
+		if header == 0 {
+			return nil, st, fmt.Errorf("%w: %s holds member %d without its log", ErrDamagedDir, dir, st.id)
+		}
+		return nil, st, fmt.Errorf("%w: %s/log belongs to member %d, not %d", ErrDamagedDir, dir, header, st.id)
 	}
 	if err := f.Truncate(good); err != nil {
 		f.Close()
@@ -95,32 +113,59 @@ func openDisk(dir string) (*disk, diskState, error) {
 	for len(st.ents) > 0 && st.ents[0].Index <= si {
 		st.ents = st.ents[1:]
 	}
-	return &disk{dir: dir, log: f}, st, nil
+	if err := st.check(); err != nil {
+		f.Close()
+		return nil, st, fmt.Errorf("%w: %s: %w", ErrDamagedDir, dir, err)
+	}
+	return &disk{dir: dir, id: st.id, log: f}, st, nil
+}
+
+// check reports entries that do not follow the snapshot and each other,
+// and a commit index beyond what the Dir holds.
+func (st *diskState) check() error {
+	next := st.snap.Metadata.Index + 1
+	for _, e := range st.ents {
+		if e.Index != next {
+			return fmt.Errorf("log entry %d where %d belongs", e.Index, next)
+		}
+		next++
+	}
+	if last := next - 1; st.hard.Commit > last {
+		return fmt.Errorf("commit index %d beyond the last entry %d", st.hard.Commit, last)
+	}
+	return nil
 }
 
 // replay reads the log's records into st and returns the length of the good
-// prefix.
-func replay(f *os.File, st *diskState) (int64, error) {
+// prefix and the member ID in its header (0 if it has none).
+func replay(f *os.File, st *diskState) (good int64, header uint64, err error) {
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var off int64
-	for len(data) >= 9 {
-		n := binary.BigEndian.Uint32(data)
-		sum := binary.BigEndian.Uint32(data[4:])
-		if uint64(len(data)-8) < uint64(n) || n == 0 {
-			break
+	for len(data) > 0 {
+		rec, ok := nextRecord(data)
+		if !ok {
+			if validRecordIn(data[1:]) {
+				return 0, 0, fmt.Errorf("damaged record at offset %d", off)
+			}
+			break // a torn write
 		}
-		rec := data[8 : 8+n]
-		if crc32.Checksum(rec, crcTable) != sum {
-			break
+		if (rec[0] == recHeader) != (off == 0) {
+			return 0, 0, fmt.Errorf("record of kind %d at offset %d", rec[0], off)
 		}
 		switch rec[0] {
+		case recHeader:
+			id, n := binary.Uvarint(rec[1:])
+			if n <= 0 || id == 0 {
+				return 0, 0, fmt.Errorf("malformed header")
+			}
+			header = id
 		case recEntry:
 			var e raftpb.Entry
 			if err := e.Unmarshal(rec[1:]); err != nil {
-				return 0, fmt.Errorf("rafted: log entry at offset %d: %w", off, err)
+				return 0, 0, fmt.Errorf("log entry at offset %d: %w", off, err)
 			}
 			for len(st.ents) > 0 && st.ents[len(st.ents)-1].Index >= e.Index {
 				st.ents = st.ents[:len(st.ents)-1]
@@ -128,15 +173,44 @@ func replay(f *os.File, st *diskState) (int64, error) {
 			st.ents = append(st.ents, e)
 		case recHard:
 			if err := st.hard.Unmarshal(rec[1:]); err != nil {
-				return 0, fmt.Errorf("rafted: hard state at offset %d: %w", off, err)
+				return 0, 0, fmt.Errorf("hard state at offset %d: %w", off, err)
 			}
 		default:
-			return 0, fmt.Errorf("rafted: log record kind %d at offset %d", rec[0], off)
+			return 0, 0, fmt.Errorf("log record kind %d at offset %d", rec[0], off)
 		}
-		off += int64(8 + n)
-		data = data[8+n:]
+		off += int64(8 + len(rec))
+		data = data[8+len(rec):]
 	}
-	return off, nil
+	return off, header, nil
+}
+
+// nextRecord returns the kind and body of the record data starts with, if
+// it is whole and its checksum matches.
+func nextRecord(data []byte) ([]byte, bool) {
+	if len(data) < 9 {
+		return nil, false
+	}
+	n := binary.BigEndian.Uint32(data)
+	if n == 0 || uint64(len(data)-8) < uint64(n) {
+		return nil, false
+	}
+	rec := data[8 : 8+n]
+	if crc32.Checksum(rec, crcTable) != binary.BigEndian.Uint32(data[4:]) {
+		return nil, false
+	}
+	return rec, true
+}
+
+// validRecordIn reports whether a whole record with a matching checksum
+// starts anywhere in data. After a damaged record, one means that the
+// damage is not a torn final write.
+func validRecordIn(data []byte) bool {
+	for i := range data {
+		if rec, ok := nextRecord(data[i:]); ok && rec[0] >= recEntry && rec[0] <= recHeader {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *disk) appendRecord(kind byte, size int, marshal func([]byte) (int, error)) error {
@@ -182,10 +256,32 @@ func (d *disk) save(hard raftpb.HardState, ents []raftpb.Entry, snap *raftpb.Sna
 	return d.log.Sync()
 }
 
-// saveID records the member's Raft ID; it is written once, when the member
-// is created.
-func (d *disk) saveID(id uint64) error {
+// create makes the Dir a member's: a log that holds only the header with
+// its Raft ID, then the id file. It is done once, when the member is
+// created.
+func (d *disk) create(id uint64) error {
+	d.id = id
+	if err := d.log.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := d.log.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	d.buf = d.appendHeader(d.buf[:0])
+	if _, err := d.log.Write(d.buf); err != nil {
+		return err
+	}
+	if err := d.log.Sync(); err != nil {
+		return err
+	}
 	return writeAtomic(d.dir, "id", []byte(strconv.FormatUint(id, 10)))
+}
+
+func (d *disk) appendHeader(b []byte) []byte {
+	body := binary.AppendUvarint([]byte{recHeader}, d.id)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
+	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(body, crcTable))
+	return append(b, body...)
 }
 
 func (d *disk) saveSnapshot(snap raftpb.Snapshot) error {
@@ -206,6 +302,11 @@ func (d *disk) compact(hard raftpb.HardState, ents []raftpb.Entry) error {
 	}
 	old := d.log
 	d.log = f
+	if _, err := f.Write(d.appendHeader(nil)); err != nil {
+		f.Close()
+		d.log = old
+		return err
+	}
 	if err := d.save(hard, ents, nil); err != nil {
 		f.Close()
 		d.log = old

@@ -91,13 +91,16 @@ type (
 	}
 	queryReq          struct{ Arg []byte }
 	changeConfigReq   struct{ Config Config }
-	removeFollowerReq struct{ Member actor.PID }
-	replaceLeaderReq  struct{ Member actor.PID }
-	forceRemoveReq    struct{ Member actor.PID }
+	removeFollowerReq struct{ Member memberRef }
+	replaceLeaderReq  struct{ Member memberRef }
+	forceRemoveReq    struct{ Member memberRef }
 	statusReq         struct{ Detail bool }
-	joinReq           struct {
-		ID   uint64
-		Addr memberAddr
+	// joinReq asks the leader to add a member as a learner, then (with
+	// Promote, once the learner has caught up) as a voter.
+	joinReq struct {
+		ID      uint64
+		Addr    memberAddr
+		Promote bool
 	}
 	// awaitJoinedReq asks a joining member to answer once it has applied
 	// its own addition (so it holds the group's log up to that point).
@@ -105,6 +108,25 @@ type (
 	// okReply answers requests that return nothing but an error.
 	okReply struct{ OK bool }
 )
+
+// memberRef names a member in a membership operation: by PID or by
+// registered name (the zero memberRef names none).
+type memberRef struct {
+	PID  actor.PID
+	Name actor.Name
+}
+
+func refOf(d actor.Dest) memberRef {
+	switch d := d.(type) {
+	case actor.PID:
+		return memberRef{PID: d}
+	case actor.Name:
+		return memberRef{Name: d}
+	}
+	return memberRef{}
+}
+
+func (r memberRef) isZero() bool { return r == memberRef{} }
 
 // memberAddr is how members reach each other: a registered name when the
 // member has one (it survives restarts), else its PID. PID is always the
@@ -119,6 +141,19 @@ type memberAddr struct {
 type peerMsg struct {
 	From memberAddr
 	Msg  raftpb.Message
+}
+
+// snapChunk carries a piece of a raft snapshot message too large for one
+// frame; the receiver steps the message once it holds every piece, which
+// arrive in order (messages between two processes keep their order).
+type snapChunk struct {
+	From   memberAddr
+	FromID uint64
+	Term   uint64
+	Index  uint64
+	Seq    uint32
+	Total  uint32
+	Data   []byte
 }
 
 // tick is the member's timer message.
@@ -146,6 +181,7 @@ func init() {
 	wire.MustRegister[joinReq]("gotp.rafted.join")
 	wire.MustRegister[okReply]("gotp.rafted.ok")
 	wire.MustRegister[awaitJoinedReq]("gotp.rafted.await_joined")
+	wire.MustRegister[snapChunk]("gotp.rafted.snap_chunk")
 	wire.MustRegister[Status]("gotp.rafted.Status")
 	wire.MustRegister[NotLeaderError]("gotp.rafted.NotLeaderError")
 	must(wire.RegisterCodec("etcd.raftpb.Message",
