@@ -29,7 +29,7 @@ type conn struct {
 	nc       net.Conn
 	info     peerInfo
 	sess     *actor.Session
-	queue    [][]byte
+	queue    []outPkt
 	bytes    int
 	notify   chan struct{}
 	failErr  error
@@ -46,6 +46,10 @@ type conn struct {
 	goCalls map[uint64]goCall
 
 	heard, spoke atomic.Bool
+
+	// The reader's alone: the peer's atom cache and its messages in parts.
+	atoms atomCache
+	frags fragments
 }
 
 // remoteRef is a reference the peer made: a monitor of one of our processes.
@@ -146,7 +150,7 @@ func (c *conn) fail(err error) {
 
 // enqueue adds a packet. A message past the bound is ErrQueueFull; a signal
 // may go to twice the bound, past which the connection is given up.
-func (c *conn) enqueue(pkt []byte, signal bool) error {
+func (c *conn) enqueue(pkt outPkt, signal bool) error {
 	for {
 		c.mu.Lock()
 		if next := c.movedTo; next != nil {
@@ -165,7 +169,7 @@ func (c *conn) enqueue(pkt []byte, signal bool) error {
 	if signal {
 		limit *= 2
 	}
-	if c.bytes > 0 && c.bytes+len(pkt) > limit {
+	if c.bytes > 0 && c.bytes+len(pkt.b) > limit {
 		c.mu.Unlock()
 		if signal {
 			c.fail(errors.New("dist: send queue full even for signals"))
@@ -174,7 +178,7 @@ func (c *conn) enqueue(pkt []byte, signal bool) error {
 		return fmt.Errorf("%w: %s", ErrQueueFull, c.peer)
 	}
 	c.queue = append(c.queue, pkt)
-	c.bytes += len(pkt)
+	c.bytes += len(pkt.b)
 	wake := len(c.queue) == 1
 	c.mu.Unlock()
 	if wake {
@@ -197,9 +201,10 @@ func (c *conn) writeLoop(nc net.Conn) {
 		c.mu.Lock()
 		batch := c.queue
 		c.queue, c.bytes = nil, 0
+		header := c.info.flags&flagDistHdrAtomCache != 0
 		c.mu.Unlock()
 		for _, pkt := range batch {
-			if _, err := w.Write(pkt); err != nil {
+			if err := pkt.writeTo(w, header); err != nil {
 				c.fail(err)
 				return
 			}
@@ -267,26 +272,64 @@ func (c *conn) tickLoop(nc net.Conn) {
 			return
 		}
 		if !c.spoke.Swap(false) {
-			_ = c.enqueue([]byte{0, 0, 0, 0}, true)
+			_ = c.enqueue(outPkt{b: []byte{0, 0, 0, 0}}, true)
 		}
 	}
 }
 
+// outPkt is a packet on its way out, in the pass-through form: length,
+// 'p', the control message and the message with their version bytes; msgAt
+// is where the message starts (0: there is none). A tick is four zero bytes.
+type outPkt struct {
+	b     []byte
+	msgAt int
+}
+
 // packet encodes a pass-through packet: the control tuple and, for messages
 // and payload signals, the message.
-func packet(ctl etf.Tuple, msg any, withMsg bool) ([]byte, error) {
+func packet(ctl etf.Tuple, msg any, withMsg bool) (outPkt, error) {
 	b := []byte{0, 0, 0, 0, 'p'}
 	b = append(b, 131)
 	b, err := etf.Append(b, ctl)
 	if err != nil {
-		return nil, err
+		return outPkt{}, err
 	}
+	at := 0
 	if withMsg {
+		at = len(b)
 		b = append(b, 131)
 		if b, err = etf.Append(b, msg); err != nil {
-			return nil, fmt.Errorf("dist: message for Erlang: %w", err)
+			return outPkt{}, fmt.Errorf("dist: message for Erlang: %w", err)
 		}
 	}
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
-	return b, nil
+	return outPkt{b: b, msgAt: at}, nil
+}
+
+// writeTo writes the packet as the peer takes it: as it is, or (header)
+// after a distribution header that names no atoms, the terms without their
+// version bytes, which a peer that negotiated the atom cache requires.
+func (p outPkt) writeTo(w *bufio.Writer, header bool) error {
+	if !header || len(p.b) <= 4 {
+		_, err := w.Write(p.b)
+		return err
+	}
+	ctlEnd, n := len(p.b), len(p.b)-4+1 // 'p' and the 131 become 131, 'D', 0
+	if p.msgAt > 0 {
+		ctlEnd, n = p.msgAt, n-1
+	}
+	var head [7]byte
+	binary.BigEndian.PutUint32(head[:], uint32(n))
+	head[4], head[5], head[6] = 131, distHeader, 0
+	if _, err := w.Write(head[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(p.b[6:ctlEnd]); err != nil {
+		return err
+	}
+	if p.msgAt > 0 {
+		_, err := w.Write(p.b[p.msgAt+1:])
+		return err
+	}
+	return nil
 }

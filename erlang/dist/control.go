@@ -49,13 +49,29 @@ var errMalformed = errors.New("dist: malformed control message")
 
 func bad(ctl etf.Tuple) error { return fmt.Errorf("%w: %v", errMalformed, ctl) }
 
-// handle acts on one pass-through packet from the peer.
+// handle acts on one packet from the peer: a pass-through packet ('p' and
+// two terms with their version bytes), or one after a distribution header,
+// whole or in fragments (header.go).
 func (c *conn) handle(pkt []byte) error {
-	if pkt[0] != 'p' {
-		return fmt.Errorf("%w: packet type %d (no distribution header was negotiated)", errMalformed, pkt[0])
+	switch {
+	case pkt[0] == 'p':
+		return c.decodeAndDispatch(pkt[1:], nil, true)
+	case pkt[0] == 131 && len(pkt) > 1:
+		return c.handleHeader(pkt[1], pkt[2:])
 	}
-	var dec etf.Decoder
-	t, rest, err := dec.DecodePrefix(pkt[1:])
+	return fmt.Errorf("%w: packet type %d", errMalformed, pkt[0])
+}
+
+// decodeAndDispatch decodes the control message and the message that
+// follows it (with version bytes when versioned, else after a header whose
+// atom references are refs) and acts on them.
+func (c *conn) decodeAndDispatch(b []byte, refs []etf.Atom, versioned bool) error {
+	dec := etf.Decoder{AtomRefs: refs}
+	next := dec.DecodeTerm
+	if versioned {
+		next = dec.DecodePrefix
+	}
+	t, rest, err := next(b)
 	if err != nil {
 		return err
 	}
@@ -63,14 +79,15 @@ func (c *conn) handle(pkt []byte) error {
 	if !ok || len(ctl) == 0 {
 		return fmt.Errorf("%w: %v", errMalformed, t)
 	}
-	op, ok := ctl[0].(int64)
-	if !ok {
-		return bad(ctl)
-	}
 	var msg any
 	hasMsg := len(rest) > 0
 	if hasMsg {
-		if msg, err = dec.Decode(rest); err != nil {
+		var after []byte
+		msg, after, err = next(rest)
+		if err == nil && len(after) > 0 {
+			err = fmt.Errorf("%w: %d bytes after the message", etf.ErrMalformed, len(after))
+		}
+		if err != nil {
 			if errors.Is(err, etf.ErrUnsupported) {
 				// A fun, say: well-formed, but it does not cross to Go.
 				c.d.log.Warn("dropping a message from Erlang that does not decode", "peer", c.peer, "err", err.Error())
@@ -78,6 +95,15 @@ func (c *conn) handle(pkt []byte) error {
 			}
 			return err
 		}
+	}
+	return c.dispatch(ctl, msg, hasMsg)
+}
+
+// dispatch acts on one control message (and its message).
+func (c *conn) dispatch(ctl etf.Tuple, msg any, hasMsg bool) error {
+	op, ok := ctl[0].(int64)
+	if !ok {
+		return bad(ctl)
 	}
 	// Trace tokens are accepted and ignored: the forms without them.
 	switch op {

@@ -562,3 +562,29 @@ func TestLongNames(t *testing.T) {
 	}()
 	e.expect(t, "{echo,long}")
 }
+
+// A large message (300,000 tuples, about 4.8 MB) crosses both ways, behind
+// the distribution header and its atom cache. (OTP 25 over TCP sends it
+// whole; fragments are put together as FragmentsAreReassembled shows.)
+func TestLargeMessagesBothWays(t *testing.T) {
+	c := newCluster(t, dist.Config{})
+	_, err := c.node.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+		if m, ok := msg.(etf.Tuple); ok && len(m) == 2 {
+			if from, ok := m[0].(actor.PID); ok {
+				l := m[1].(etf.List)
+				return p.Send(from, etf.Tuple{etf.Atom("size"), int64(len(l)), l})
+			}
+		}
+		return nil
+	}), actor.WithName("sizer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := "'go@" + c.host + "'"
+	e := c.startErl("e9", cookie, strings.ReplaceAll(`
+		Big = [{I, <<"item">>} || I <- lists:seq(1, 300000)],
+		{sizer, GONODE} ! {self(), Big},
+		receive {size, N, Back} -> io:format("~p ~p~n", [N, Back =:= Big]) after 20000 -> io:format("nothing~n") end,
+		receive stop -> ok end`, "GONODE", g))
+	e.expect(t, "300000 true")
+}

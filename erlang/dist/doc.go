@@ -25,6 +25,8 @@
 //     an epmd of gotp's own for a machine with no Erlang installed.
 //   - The handshake, version 6 (OTP 23 and later), with the cookie's MD5
 //     challenge both ways, and the capabilities OTP 25 and 26 require.
+//   - The distribution header with its atom cache, and fragmented messages
+//     (DFLAG_DIST_HDR_ATOM_CACHE, DFLAG_FRAGMENTS) on the way in.
 //   - Control messages: SEND, SEND_SENDER, REG_SEND, ALIAS_SEND, LINK,
 //     UNLINK_ID and its ack, EXIT and EXIT2 (and their payload forms),
 //     MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT, and SPAWN_REQUEST for erpc (see
@@ -65,7 +67,11 @@
 //   - With Config.Nodes a node speaks Erlang's distribution to the nodes it
 //     picks and gotp's own (package remote) to the rest; without it, only
 //     Erlang's.
-//   - Not yet: the atom cache and fragments (not negotiated: an Erlang node
-//     sends whole messages). Short and long names are used as given: the
-//     host part is what the port mapper and the dial are asked.
+//   - The distribution header: what the peer sends behind it is read, its
+//     atom cache kept per connection, and its fragmented messages put
+//     together (at most 64 at once, 64 MiB in all). What this node sends
+//     carries a header that names no atoms (it keeps no atom cache of its
+//     own, and sends whole messages).
+//   - Short and long names are used as given: the host part is what the
+//     port mapper and the dial are asked.
 package dist

@@ -1,6 +1,9 @@
 package dist
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"log/slog"
 	"testing"
 
@@ -29,7 +32,15 @@ func FuzzHandle(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(pkt[4:])
+		f.Add(pkt.b[4:])
+		// The same behind a distribution header.
+		var buf bytes.Buffer
+		w := bufio.NewWriter(&buf)
+		if err := pkt.writeTo(w, true); err != nil {
+			f.Fatal(err)
+		}
+		_ = w.Flush()
+		f.Add(buf.Bytes()[4:])
 	}
 	to := pidToErl(echo)
 	seed(etf.Tuple{int64(opSendSender), peer, to}, etf.Atom("hi"), true)
@@ -70,4 +81,66 @@ func FuzzParseName(f *testing.F) {
 			t.Fatalf("accepted %+v", p)
 		}
 	})
+}
+
+// A message in fragments (a header 'E' naming its atoms, then 'F' parts,
+// their ids counting down to 1) is put together and delivered once whole;
+// parts out of turn close the connection.
+func TestFragmentsAreReassembled(t *testing.T) {
+	node, err := actor.NewNode(actor.Config{Name: "go@frag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = node.Stop(t.Context()) }()
+	d := &Dist{node: node, cfg: Config{QueueBytes: 1 << 20}, log: slog.New(slog.DiscardHandler),
+		conns: make(map[string]*conn), creation: node.Creation(), stopped: true}
+	d.ep = node.Attach(d)
+	got := make(chan any, 1)
+	to, err := node.Spawn(actor.Func(func(_ *actor.Process, m any) error { got <- m; return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newConn(d, "e@frag")
+	c.sess = d.ep.Session("e@frag")
+	c.info = peerInfo{name: "e@frag", creation: 1, flags: ourFlags}
+
+	// The control message names atom 0 of the header: its op is an integer,
+	// the message's first element the atom "hello" by cache reference.
+	ctl, err := etf.Append(nil, etf.Tuple{int64(opSendSender), etf.Pid{Node: "e@frag", ID: 1, Creation: 1}, pidToErl(to)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 3000)
+	msg, err := etf.Append([]byte{104, 2, 82, 0}, payload) // {ATOM_CACHE_REF 0, <<payload>>}
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := append(ctl, msg...)
+	head := func(tag byte, id uint64) []byte {
+		b := []byte{131, tag}
+		b = binary.BigEndian.AppendUint64(b, 7)
+		return binary.BigEndian.AppendUint64(b, id)
+	}
+	first := append(head(distFragHeader, 3), 1, 0x08, 5, 5) // one new atom: segment 0, index 5, 5 bytes
+	first = append(append(first, "hello"...), data[:1000]...)
+	parts := [][]byte{first, append(head(distFragCont, 2), data[1000:2000]...), append(head(distFragCont, 1), data[2000:]...)}
+	for i, p := range parts {
+		if err := c.handle(p); err != nil {
+			t.Fatalf("part %d: %v", i, err)
+		}
+		if i < 2 && len(got) > 0 {
+			t.Fatalf("delivered after part %d of 3", i)
+		}
+	}
+	m := (<-got).(etf.Tuple)
+	if m[0] != etf.Atom("hello") || len(m[1].([]byte)) != 3000 {
+		t.Fatalf("got %v", m)
+	}
+	if len(c.frags.bySeq) != 0 || c.frags.bytes != 0 {
+		t.Fatalf("left behind: %d messages, %d bytes", len(c.frags.bySeq), c.frags.bytes)
+	}
+	// A part out of turn is a broken peer.
+	if err := c.handle(append(head(distFragCont, 5), 1, 2, 3)); err == nil {
+		t.Fatal("a continuation of no message was taken")
+	}
 }

@@ -28,6 +28,7 @@ const (
 	flagBitBinaries        = 0x400
 	flagNewFloats          = 0x800
 	flagUnicodeIO          = 0x1000
+	flagDistHdrAtomCache   = 0x2000
 	flagSmallAtomTags      = 0x4000
 	flagUTF8Atoms          = 0x10000
 	flagMapTag             = 0x20000
@@ -35,6 +36,7 @@ const (
 	flagSendSender         = 0x80000
 	flagBigSeqtraceLabels  = 0x100000
 	flagExitPayload        = 0x400000
+	flagFragments          = 0x800000
 	flagHandshake23        = 0x1000000
 	flagUnlinkID           = 0x2000000
 	flagMandatory25Digest  = 0x4000000
@@ -46,6 +48,7 @@ const (
 		flagDistMonitorName | flagNewFunTags | flagExtendedPidsPorts | flagExportPtrTag |
 		flagBitBinaries | flagNewFloats | flagUnicodeIO | flagSmallAtomTags | flagUTF8Atoms |
 		flagMapTag | flagBigCreation | flagSendSender | flagBigSeqtraceLabels | flagExitPayload |
+		flagDistHdrAtomCache | flagFragments |
 		flagHandshake23 | flagUnlinkID | flagMandatory25Digest | flagSpawn | flagV4NC | flagAlias
 
 	// requiredFlags are what a peer must have for this node to talk to it.

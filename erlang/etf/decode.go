@@ -59,6 +59,10 @@ type Decoder struct {
 	// integer's bytes (default 64 MiB and 1 MiB respectively, MaxSize
 	// bounding both when set).
 	MaxSize int
+	// AtomRefs are the atoms a distribution header's atom cache references
+	// name, in order: ATOM_CACHE_REF i in a term is AtomRefs[i]. Without a
+	// header there are none, and such a reference is malformed.
+	AtomRefs []Atom
 }
 
 const (
@@ -97,7 +101,7 @@ func (d Decoder) DecodePrefix(data []byte) (any, []byte, error) {
 // header's messages carry them) from the front of data and returns what
 // follows it.
 func (d Decoder) DecodeTerm(data []byte) (any, []byte, error) {
-	st := &decodeState{b: data, maxDepth: d.MaxDepth, maxUncompressed: d.MaxSize, maxBig: d.MaxSize}
+	st := &decodeState{b: data, maxDepth: d.MaxDepth, maxUncompressed: d.MaxSize, maxBig: d.MaxSize, atomRefs: d.AtomRefs}
 	if st.maxDepth <= 0 {
 		st.maxDepth = defaultMaxDepth
 	}
@@ -120,6 +124,7 @@ func (d Decoder) DecodeTerm(data []byte) (any, []byte, error) {
 
 type decodeState struct {
 	b               []byte
+	atomRefs        []Atom
 	maxDepth        int
 	maxUncompressed int
 	maxBig          int
@@ -198,7 +203,7 @@ func (s *decodeState) compressed() (any, error) {
 		return nil, fmt.Errorf("%w: compressed term: %d bytes, announced %d", ErrMalformed, buf.Len(), size)
 	}
 	s.b = nil // the compressed data is the rest of the input
-	inner := &decodeState{b: buf.Bytes(), maxDepth: s.maxDepth, maxUncompressed: s.maxUncompressed, maxBig: s.maxBig}
+	inner := &decodeState{b: buf.Bytes(), maxDepth: s.maxDepth, maxUncompressed: s.maxUncompressed, maxBig: s.maxBig, atomRefs: s.atomRefs}
 	t, err := inner.term(0)
 	if err != nil {
 		return nil, err
@@ -353,7 +358,17 @@ func (s *decodeState) term(depth int) (any, error) {
 	case tagLocal:
 		return nil, fmt.Errorf("%w: a local term (tag %d)", ErrUnsupported, tag)
 	case tagAtomCacheRef:
-		return nil, fmt.Errorf("%w: an atom cache reference outside a distribution header", ErrUnsupported)
+		a, err := s.atomRef()
+		if err != nil {
+			return nil, err
+		}
+		switch a {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return a, nil
 	case tagCompressed:
 		return nil, fmt.Errorf("%w: a compressed term inside a term", ErrMalformed)
 	}
@@ -471,12 +486,25 @@ func (s *decodeState) bigInt(tag uint8) (any, error) {
 	return v, nil
 }
 
+func (s *decodeState) atomRef() (Atom, error) {
+	i, err := s.u8("atom cache reference")
+	if err != nil {
+		return "", err
+	}
+	if int(i) >= len(s.atomRefs) {
+		return "", fmt.Errorf("%w: atom cache reference %d of %d", ErrMalformed, i, len(s.atomRefs))
+	}
+	return s.atomRefs[i], nil
+}
+
 func (s *decodeState) atom() (Atom, error) {
 	tag, err := s.u8("atom")
 	if err != nil {
 		return "", err
 	}
 	switch tag {
+	case tagAtomCacheRef:
+		return s.atomRef()
 	case tagAtom, tagSmallAtom, tagAtomUTF8, tagSmallAtomUTF8:
 		return s.atomBody(tag)
 	}
