@@ -248,17 +248,7 @@ func (s *decodeState) term(depth int) (any, error) {
 		}
 		return finite(f)
 	case tagAtom, tagSmallAtom, tagAtomUTF8, tagSmallAtomUTF8:
-		a, err := s.atomBody(tag)
-		if err != nil {
-			return nil, err
-		}
-		switch a {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-		return a, nil
+		return atomTerm(s.atomBody(tag))
 	case tagSmallTuple, tagLargeTuple:
 		var n int
 		if tag == tagSmallTuple {
@@ -358,21 +348,25 @@ func (s *decodeState) term(depth int) (any, error) {
 	case tagLocal:
 		return nil, fmt.Errorf("%w: a local term (tag %d)", ErrUnsupported, tag)
 	case tagAtomCacheRef:
-		a, err := s.atomRef()
-		if err != nil {
-			return nil, err
-		}
-		switch a {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-		return a, nil
+		return atomTerm(s.atomRef())
 	case tagCompressed:
 		return nil, fmt.Errorf("%w: a compressed term inside a term", ErrMalformed)
 	}
 	return nil, fmt.Errorf("%w: unknown tag %d", ErrMalformed, tag)
+}
+
+// atomTerm is an atom as a term: true and false are Go bools.
+func atomTerm(a Atom, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	switch a {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return a, nil
 }
 
 // finite refuses what no Erlang float is (NaN, the infinities), as the VM's
