@@ -588,3 +588,127 @@ func TestLargeMessagesBothWays(t *testing.T) {
 		receive stop -> ok end`, "GONODE", g))
 	e.expect(t, "300000 true")
 }
+
+// Every exit reason crosses both ways, through monitors: an Erlang process
+// exiting with each reason gives a Go monitor the gotp reason, and a Go
+// process exiting with each gives an Erlang monitor the Erlang term. And
+// exit/2 signals and unlinks cross both ways.
+func TestExitReasonsAndSignalsBothWays(t *testing.T) {
+	c := newCluster(t, dist.Config{})
+	reasons := []struct {
+		erl  string // the term, in Erlang
+		gotp error  // the gotp reason
+		want func(error) bool
+	}{
+		{"normal", actor.Normal, func(e error) bool { return errors.Is(e, actor.Normal) }},
+		{"shutdown", actor.Shutdown, func(e error) bool { return errors.Is(e, actor.Shutdown) }},
+		{"{shutdown,done}", nil, func(e error) bool { return errors.Is(e, actor.Shutdown) && strings.Contains(e.Error(), "done") }},
+		{"killed", actor.Killed, func(e error) bool { return errors.Is(e, actor.Killed) }},
+		{"kill", actor.Kill, func(e error) bool { return errors.Is(e, actor.Kill) && !errors.Is(e, actor.Killed) }},
+		{"noproc", actor.ErrNoProc, func(e error) bool { return errors.Is(e, actor.ErrNoProc) }},
+		{"{any,[term,1]}", &dist.Reason{Term: etf.Tuple{etf.Atom("any"), etf.List{etf.Atom("term"), int64(1)}}}, func(e error) bool {
+			var r *dist.Reason
+			return errors.As(e, &r) && etf.Format(r.Term) == "{any,[term,1]}"
+		}},
+	}
+	// Go processes that exit with the reason they are told (by index).
+	for i, r := range reasons {
+		if r.gotp == nil {
+			continue
+		}
+		reason := r.gotp
+		if _, err := c.node.Spawn(actor.Func(func(*actor.Process, any) error { return reason }), actor.WithName(fmt.Sprintf("r%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A trapping Go process that reports exits and replies to {From, pid}.
+	trap := spawnRunner(t, c.node)
+	if _, err := c.node.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+		_ = p.Send(trap.pid, msg)
+		return nil
+	}), actor.WithName("reporter")); err != nil {
+		t.Fatal(err)
+	}
+	g := "'go@" + c.host + "'"
+	var checks []string
+	for i, r := range reasons {
+		if r.gotp == nil {
+			continue
+		}
+		checks = append(checks, fmt.Sprintf(`(fun() -> M = erlang:monitor(process, {r%d, GONODE}), {r%d, GONODE} ! go,
+			receive {'DOWN', M, _, _, R} -> io:format("go r%d ~w~n", [R]) end end)()`, i, i, i))
+	}
+	script := strings.ReplaceAll(`
+		register(ctl, self()),
+		`+strings.Join(checks, ",\n")+`,
+		io:format("ready~n"),
+		Loop = fun L() ->
+			receive
+				{exit_with, From, R} -> P = spawn(fun() -> receive go -> exit(R) end end), From ! {pid, P}, L();
+				{go, P} -> P ! go, L();
+				{exit2, To, R} -> exit(To, R), L();
+				{linkme, From} -> P = spawn(fun() -> process_flag(trap_exit, true), From ! {linker, self()},
+					receive {'EXIT', F, R} -> io:format("erl trapped ~w~n", [R]), F = F end,
+					receive unlinked -> io:format("erl unlinked ~p~n", [lists:member(From, element(2, process_info(self(), links)))]) end end), L();
+				{'$gen_cast', M} -> io:format("erl cast ~w~n", [M]), L();
+				stop -> ok
+			end
+		end,
+		Loop()`, "GONODE", g)
+	e := c.startErl("e10", cookie, script)
+	for i, r := range reasons {
+		if r.gotp == nil {
+			continue
+		}
+		e.expect(t, fmt.Sprintf("go r%d %s", i, r.erl))
+	}
+	e.expect(t, "ready")
+	ctl := actor.Name{Node: e.name, Name: "ctl"}
+
+	// Erlang processes exit with each reason; a Go monitor sees gotp's.
+	for _, r := range reasons {
+		_ = c.node.Send(ctl, etf.Tuple{etf.Atom("exit_with"), trap.pid, mustParse(t, r.erl)})
+		m := trap.recv(t).(etf.Tuple)
+		pid := m[1].(actor.PID)
+		trap.do(t, c.node, func(p *actor.Process) { p.Monitor(pid) })
+		_ = c.node.Send(ctl, etf.Tuple{etf.Atom("go"), pid})
+		d, ok := trap.recv(t).(actor.DownMessage)
+		if !ok || !r.want(d.Reason) {
+			t.Errorf("Erlang exit %s: Go DOWN %#v", r.erl, d)
+		}
+	}
+
+	// exit/2 from Erlang to a trapping Go process, and from Go to Erlang.
+	_ = c.node.Send(ctl, etf.Tuple{etf.Atom("exit2"), trap.pid, etf.Atom("from_erlang")})
+	if x, ok := trap.recv(t).(actor.ExitMessage); !ok || !strings.Contains(x.Reason.Error(), "from_erlang") {
+		t.Fatalf("exit/2 from Erlang: %#v", x)
+	}
+	_ = c.node.Send(ctl, etf.Tuple{etf.Atom("linkme"), trap.pid})
+	linker := trap.recv(t).(etf.Tuple)[1].(actor.PID)
+	trap.do(t, c.node, func(p *actor.Process) { _ = p.Exit(linker, &dist.Reason{Term: etf.Atom("from_go")}) })
+	e.expect(t, "erl trapped from_go")
+	// A link from Go, then an unlink: the Erlang side no longer holds it.
+	trap.do(t, c.node, func(p *actor.Process) { _ = p.Link(linker); p.Unlink(linker) })
+	_ = c.node.Send(linker, etf.Atom("unlinked"))
+	e.expect(t, "erl unlinked false")
+
+	// A gotp cast to an Erlang gen_server arrives as '$gen_cast'.
+	if err := c.node.Cast(actor.Name{Node: e.name, Name: "ctl"}, etf.Tuple{etf.Atom("cast"), etf.Atom("x"), etf.Atom("y")}); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(t, "erl cast {cast,x,y}")
+}
+
+// mustParse turns the few Erlang terms the tests write into Go values.
+func mustParse(t *testing.T, s string) any {
+	switch s {
+	case "normal", "shutdown", "killed", "kill", "noproc":
+		return etf.Atom(s)
+	case "{shutdown,done}":
+		return etf.Tuple{etf.Atom("shutdown"), etf.Atom("done")}
+	case "{any,[term,1]}":
+		return etf.Tuple{etf.Atom("any"), etf.List{etf.Atom("term"), int64(1)}}
+	}
+	t.Fatalf("no Go value for %s", s)
+	return nil
+}
