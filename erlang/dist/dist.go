@@ -24,7 +24,9 @@ type Config struct {
 	// "0.0.0.0:0": every interface, a port the system picks).
 	Listen string
 	// EPMDPort is the port of the port mapper on every host (default 4369,
-	// or ERL_EPMD_PORT's value as erl reads it: set it to match).
+	// or ERL_EPMD_PORT's value as erl reads it: set it to match). When none
+	// answers on this host, the node runs one of its own (EPMDServer) until
+	// it stops, so a machine without Erlang needs no epmd.
 	EPMDPort int
 	// NoEPMD skips registering with the local port mapper (the node can
 	// still dial others, but they cannot find it).
@@ -83,6 +85,7 @@ type Dist struct {
 	l        net.Listener
 	halfOpen *halfopen.Set // inbound connections in their handshake
 	epmd     net.Conn
+	ownEPMD  *EPMDServer // the port mapper this node runs, when none ran
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -128,10 +131,23 @@ func Start(node *actor.Node, cfg Config) (*Dist, error) {
 	}
 	d.l = l
 	if !cfg.NoEPMD {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.EPMDPort))
 		ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
-		d.epmd, _, err = epmdRegister(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.EPMDPort)), alive, d.Port())
+		d.epmd, _, err = epmdRegister(ctx, addr, alive, d.Port())
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Op == "dial" {
+			// No port mapper runs here: this node runs one of its own, for
+			// itself and the Erlang nodes that start on the host after it.
+			if d.ownEPMD, err = ListenEPMD(addr); err == nil {
+				d.log.Info("no epmd on this host; running a port mapper", "addr", addr)
+				d.epmd, _, err = epmdRegister(ctx, addr, alive, d.Port())
+			}
+		}
 		cancel()
 		if err != nil {
+			if d.ownEPMD != nil {
+				d.ownEPMD.Close()
+			}
 			l.Close()
 			d.cancel()
 			return nil, err
@@ -168,6 +184,9 @@ func (d *Dist) Stop() {
 	_ = d.l.Close()
 	if d.epmd != nil {
 		_ = d.epmd.Close()
+	}
+	if d.ownEPMD != nil {
+		_ = d.ownEPMD.Close()
 	}
 	for _, c := range conns {
 		c.fail(ErrStopped)

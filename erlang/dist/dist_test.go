@@ -712,3 +712,53 @@ func mustParse(t *testing.T, s string) any {
 	t.Fatalf("no Go value for %s", s)
 	return nil
 }
+
+// With no port mapper on the host, the Go node runs its own; an Erlang node
+// started after it registers there and reaches the Go node.
+func TestOwnEPMDWhenNoneRuns(t *testing.T) {
+	erltest.Erl(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens on port now
+	h := host(t)
+	node, err := actor.NewNode(actor.Config{Name: "goown@" + h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dist.Start(node, dist.Config{Cookie: cookie, EPMDPort: port})
+	if err != nil {
+		t.Fatalf("start with no epmd: %v", err)
+	}
+	t.Cleanup(func() { d.Stop(); _ = node.Stop(context.Background()) })
+	env := append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", port))
+	e := startErlCookie(t, env, "eown", h, cookie, `io:format("~p~n", [net_adm:ping('goown@`+h+`')]), receive stop -> ok end`)
+	e.expect(t, "pong")
+}
+
+// Closing the port mapper ends the registrations with it, even of nodes
+// still running.
+func TestEPMDServerCloseEndsRegistrations(t *testing.T) {
+	epmd, err := dist.ListenEPMD("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := actor.NewNode(actor.Config{Name: "goreg@" + host(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dist.Start(node, dist.Config{Cookie: cookie, EPMDPort: epmd.Port()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { d.Stop(); _ = node.Stop(context.Background()) }()
+	closed := make(chan error, 1)
+	go func() { closed <- epmd.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for a registered node to go")
+	}
+}

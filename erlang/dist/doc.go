@@ -22,7 +22,8 @@
 //
 //   - EPMD: the node registers its port with the host's epmd (ALIVE2) and
 //     finds other nodes' ports through theirs (PORT_PLEASE2). EPMDServer is
-//     an epmd of gotp's own for a machine with no Erlang installed.
+//     an epmd of gotp's own for a machine with no Erlang installed; a node
+//     that finds no port mapper on its host runs one until it stops.
 //   - The handshake, version 6 (OTP 23 and later), with the cookie's MD5
 //     challenge both ways, and the capabilities OTP 25 and 26 require.
 //   - The distribution header with its atom cache, and fragmented messages

@@ -164,6 +164,7 @@ type EPMDServer struct {
 	l     net.Listener
 	mu    sync.Mutex
 	nodes map[string]nodeInfo
+	open  map[net.Conn]struct{} // connections being served (registrations stay open)
 	cr    uint32
 	wg    sync.WaitGroup
 }
@@ -175,7 +176,7 @@ func ListenEPMD(addr string) (*EPMDServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dist: epmd listen: %w", err)
 	}
-	s := &EPMDServer{l: l, nodes: make(map[string]nodeInfo)}
+	s := &EPMDServer{l: l, nodes: make(map[string]nodeInfo), open: make(map[net.Conn]struct{})}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
@@ -191,9 +192,14 @@ func (s *EPMDServer) Port() int {
 	return n
 }
 
-// Close stops the port mapper.
+// Close stops the port mapper and ends every registration with it.
 func (s *EPMDServer) Close() error {
 	err := s.l.Close()
+	s.mu.Lock()
+	for c := range s.open {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
 	s.wg.Wait()
 	return err
 }
@@ -205,10 +211,16 @@ func (s *EPMDServer) serve() {
 		if err != nil {
 			return
 		}
+		s.mu.Lock()
+		s.open[c] = struct{}{}
+		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.handle(c)
+			s.mu.Lock()
+			delete(s.open, c)
+			s.mu.Unlock()
 		}()
 	}
 }
