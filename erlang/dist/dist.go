@@ -284,7 +284,7 @@ func (d *Dist) dial(c *conn, alive, host string) {
 		}
 		nc = tc
 	}
-	peer, err := dialHandshake(hsConn{nc, d.cfg.TLS != nil}, d.node.Name(), d.creation, d.cfg.Cookie, c.peer)
+	peer, err := dialHandshake(hsConn{nc, d.cfg.TLS != nil}, d.node.Name(), d.creation, d.cfg.Cookie, c.peer, info.high < 6)
 	if err != nil {
 		nc.Close()
 		d.log.Warn("erlang handshake failed", "peer", c.peer, "err", err.Error())

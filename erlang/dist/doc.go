@@ -24,8 +24,10 @@
 //     finds other nodes' ports through theirs (PORT_PLEASE2). EPMDServer is
 //     an epmd of gotp's own for a machine with no Erlang installed; a node
 //     that finds no port mapper on its host runs one until it stops.
-//   - The handshake, version 6 (OTP 23 and later), with the cookie's MD5
-//     challenge both ways, and the capabilities OTP 25 and 26 require.
+//   - The handshake, version 6 (OTP 23 and later), or version 5 with a node
+//     whose port mapper says it speaks no later one (or that sends it), with
+//     the cookie's MD5 challenge both ways, and the capabilities OTP 25 and 26
+//     require.
 //   - The distribution header with its atom cache, and fragmented messages
 //     (DFLAG_DIST_HDR_ATOM_CACHE, DFLAG_FRAGMENTS) on the way in.
 //   - Control messages: SEND, SEND_SENDER, REG_SEND, ALIAS_SEND, LINK,

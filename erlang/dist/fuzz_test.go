@@ -75,9 +75,11 @@ func FuzzParseName(f *testing.F) {
 	f.Add(nameMessage(ourFlags, nil, 1, "e@h"), false)
 	f.Add(nameMessage(ourFlags, &ch, 1, "e@h"), true)
 	f.Add([]byte{'N'}, false)
+	f.Add(nameMessageV5(ourFlags, nil, "e@h"), false)
+	f.Add(nameMessageV5(ourFlags, &ch, "e@h"), true)
 	f.Fuzz(func(t *testing.T, b []byte, withChallenge bool) {
 		p, _, err := parseName(b, withChallenge)
-		if err == nil && (p.name == "" || p.flags&requiredFlags != requiredFlags) {
+		if err == nil && (p.name == "" || p.flags&v5Flags != v5Flags || !p.v5 && p.flags&requiredFlags != requiredFlags) {
 			t.Fatalf("accepted %+v", p)
 		}
 	})

@@ -69,7 +69,8 @@ var (
 type peerInfo struct {
 	name     string
 	flags    uint64
-	creation uint32
+	creation uint32 // 0 for a version 5 peer: its pids carry it
+	v5       bool   // it spoke the version 5 handshake
 }
 
 // maxHandshakeMessage bounds a handshake message: a name and a few fields.
@@ -144,11 +145,29 @@ func nameMessage(flags uint64, challenge *uint32, creation uint32, name string) 
 	return append(b, name...)
 }
 
+// nameMessageV5 is the same in version 5 (before OTP 23): 'n', the version,
+// 32 bits of flags, [challenge,] the name.
+func nameMessageV5(flags uint64, challenge *uint32, name string) []byte {
+	b := []byte{'n', 0, 5}
+	b = binary.BigEndian.AppendUint32(b, uint32(flags&^flagHandshake23))
+	if challenge != nil {
+		b = binary.BigEndian.AppendUint32(b, *challenge)
+	}
+	return append(b, name...)
+}
+
+// v5Flags are the flags a version 5 peer must have: those of version 6 but
+// the new handshake itself.
+const v5Flags = requiredFlags &^ flagHandshake23
+
 func parseName(b []byte, withChallenge bool) (peerInfo, uint32, error) {
 	var p peerInfo
 	var ch uint32
+	if len(b) > 0 && b[0] == 'n' {
+		return parseNameV5(b[1:], withChallenge)
+	}
 	if len(b) < 1 || b[0] != 'N' {
-		return p, 0, fmt.Errorf("%w: expected a version 6 name message (the peer may be older than OTP 23)", ErrHandshake)
+		return p, 0, fmt.Errorf("%w: expected a name message", ErrHandshake)
 	}
 	b = b[1:]
 	need := 14
@@ -177,9 +196,38 @@ func parseName(b []byte, withChallenge bool) (peerInfo, uint32, error) {
 	return p, ch, nil
 }
 
-// dialHandshake runs the initiating side of the distribution handshake.
-func dialHandshake(c hsConn, self string, creation uint32, cookie, expect string) (peerInfo, error) {
-	if err := c.writeHS(nameMessage(ourFlags, nil, creation, self)); err != nil {
+func parseNameV5(b []byte, withChallenge bool) (peerInfo, uint32, error) {
+	var p peerInfo
+	var ch uint32
+	need := 6
+	if withChallenge {
+		need += 4
+	}
+	if len(b) <= need {
+		return p, 0, fmt.Errorf("%w: version 5 name message cut short", ErrHandshake)
+	}
+	if v := binary.BigEndian.Uint16(b); v != 5 {
+		return p, 0, fmt.Errorf("%w: version %d", ErrHandshake, v)
+	}
+	p.flags = uint64(binary.BigEndian.Uint32(b[2:]))
+	if withChallenge {
+		ch = binary.BigEndian.Uint32(b[6:])
+	}
+	p.name, p.v5 = string(b[need:]), true
+	if p.flags&v5Flags != v5Flags {
+		return p, 0, fmt.Errorf("%w: %s lacks capabilities (flags %#x)", ErrHandshake, p.name, p.flags)
+	}
+	return p, ch, nil
+}
+
+// dialHandshake runs the initiating side of the distribution handshake, in
+// version 5 when the peer's port mapper says it speaks no later one.
+func dialHandshake(c hsConn, self string, creation uint32, cookie, expect string, v5 bool) (peerInfo, error) {
+	name := nameMessage(ourFlags, nil, creation, self)
+	if v5 {
+		name = nameMessageV5(ourFlags, nil, self)
+	}
+	if err := c.writeHS(name); err != nil {
 		return peerInfo{}, err
 	}
 	st, err := c.readHS()
@@ -245,7 +293,11 @@ func acceptHandshake(c hsConn, self string, creation uint32, cookie string, admi
 		return peer, err
 	}
 	ours := newChallenge()
-	if err := c.writeHS(nameMessage(ourFlags, &ours, creation, self)); err != nil {
+	challenge := nameMessage(ourFlags, &ours, creation, self)
+	if peer.v5 {
+		challenge = nameMessageV5(ourFlags, &ours, self)
+	}
+	if err := c.writeHS(challenge); err != nil {
 		return peer, err
 	}
 	reply, err := c.readHS()
