@@ -59,10 +59,11 @@ type core struct {
 	leaseUntil   time.Time
 	now          time.Time
 
-	// A member grants no vote, except to a leadership transfer's candidate,
-	// within voteGuard of hearing from a leader or of starting: a leader's
-	// lease counts on it (see lease). A restarted member has forgotten the
-	// leader it heard, so it waits a whole voteGuard from its start.
+	// A member grants no vote and asks for none, except as or for a
+	// leadership transfer's candidate, within voteGuard of hearing from a
+	// leader or of starting: a leader's lease counts on it (see lease). A
+	// restarted member has forgotten the leader it heard, so it waits a
+	// whole voteGuard from its start.
 	voteGuard     time.Duration // the longest election timeout applied since the member started
 	voteAfter     time.Time     // start + voteGuard
 	leaderContact time.Time     // when a leader's message last arrived
@@ -299,6 +300,9 @@ func (c *core) process() error {
 func (c *core) sendRaft(m raftpb.Message) {
 	if m.To == c.id {
 		return
+	}
+	if isVoteRequest(m) && c.voteGuarded() {
+		return // see voteGuarded; raft stands again at its next timeout
 	}
 	a, ok := c.members[m.To]
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -42,6 +43,9 @@ func (c *core) tick(now time.Time) {
 // election timeout; a follower still on an older config might guard it
 // with a shorter one.
 func (c *core) votersHaveConfig() bool {
+	if unguarded.Load() {
+		return true
+	}
 	ok := true
 	c.rn.WithProgress(func(id uint64, typ raft.ProgressType, pr tracker.Progress) {
 		if typ == raft.ProgressTypePeer && pr.Match < c.cfgIndex {
@@ -55,14 +59,33 @@ func (c *core) votersHaveConfig() bool {
 // leadership transfer's candidate.
 var campaignTransfer = []byte("CampaignTransfer")
 
+// unguarded, which only tests set, turns off what keeps a lease safe across
+// a member's restart and a config change: the vote guard, and the wait for
+// every voter to hold the leader's config before a lease is renewed under
+// it. The linearizability suite sets it to show that its faults reach the
+// stale reads these prevent.
+var unguarded atomic.Bool
+
 // refusesVote reports whether a vote request m must go unanswered: within
 // voteGuard of a leader's last message or of this member's start, only a
 // leadership transfer's candidate may be elected.
 func (c *core) refusesVote(m raftpb.Message) bool {
-	if m.Type != raftpb.MsgVote && m.Type != raftpb.MsgPreVote {
-		return false
-	}
-	if bytes.Equal(m.Context, campaignTransfer) {
+	return isVoteRequest(m) && c.voteGuarded()
+}
+
+// isVoteRequest reports whether m asks for a vote (or a pre-vote) other than
+// for a leadership transfer's candidate.
+func isVoteRequest(m raftpb.Message) bool {
+	return (m.Type == raftpb.MsgVote || m.Type == raftpb.MsgPreVote) && !bytes.Equal(m.Context, campaignTransfer)
+}
+
+// voteGuarded reports whether this member is within voteGuard of a leader's
+// last message or of its start. Then it neither grants a vote nor asks for
+// one: its own vote counts as much as another's, and raft's election timer,
+// counted in ticks of the config the member started with, may run out
+// sooner than voteGuard.
+func (c *core) voteGuarded() bool {
+	if unguarded.Load() {
 		return false
 	}
 	return c.now.Before(c.voteAfter) ||

@@ -102,3 +102,49 @@ func TestCoreLeaseAfterChangeConfig(t *testing.T) {
 	}
 	t.Fatal("no new leader")
 }
+
+// TestCoreLeaseSurvivesRestartedCandidate: after a config change that
+// shortens the heartbeat, raft's election timer (counted in ticks of the
+// config a member started with) runs out sooner than the election timeout
+// the lease is computed from. The leader holds its lease through one
+// follower; the other has not heard it for longer than that timeout and
+// votes for anyone. The first restarts and its timer runs out while the
+// old leader's lease runs: it must not stand, as its own vote and the other
+// follower's would elect it.
+func TestCoreLeaseSurvivesRestartedCandidate(t *testing.T) {
+	cfg := Config{HeartbeatInterval: 200 * time.Millisecond, ElectionTimeout: time.Second, ElectionTimeoutClockDriftMargin: 200 * time.Millisecond}
+	n, cs := newCoreNet(t, 3, cfg)
+	leader, f1, f2 := cs[0], cs[1], cs[2]
+	if r := leader.command(actor.From{}, commandReq{Arg: mustEncode(t, int64(5))}); r != actor.NoReply {
+		t.Fatalf("command: %v", r)
+	}
+	n.advance(time.Second, cfg.HeartbeatInterval)
+	next := Config{HeartbeatInterval: 100 * time.Millisecond, ElectionTimeout: 2 * time.Second, ElectionTimeoutClockDriftMargin: 400 * time.Millisecond}
+	hb := next.HeartbeatInterval
+	if r := leader.changeConfig(actor.From{}, changeConfigReq{Config: next}); r != actor.NoReply {
+		t.Fatalf("change config: %v", r)
+	}
+	n.advance(2*time.Second, hb)
+	n.cutLinks[[2]uint64{leader.id, f2.id}] = true
+	n.advance(next.ElectionTimeout+500*time.Millisecond, hb)
+	if leader.state != raft.StateLeader || f2.state == raft.StateLeader {
+		t.Fatalf("leader %v, f2 %v", leader.state, f2.state)
+	}
+	if r := leader.queryReq(actor.From{}, queryReq{Arg: mustEncode(t, "")}, n.now); r != int64(5) {
+		t.Fatalf("query under lease: %v", r)
+	}
+	leaseEnd := leader.leaseUntil
+	n.cut[leader.id] = true
+	f1 = n.restart(f1)
+	for n.now.Before(leaseEnd.Add(5 * time.Second)) {
+		n.advance(hb, hb)
+		if f1.state != raft.StateLeader && f2.state != raft.StateLeader {
+			continue
+		}
+		if !n.now.Before(leaseEnd) {
+			return
+		}
+		t.Fatalf("new leader elected %v before the old lease ends", leaseEnd.Sub(n.now))
+	}
+	t.Fatal("no new leader")
+}

@@ -25,6 +25,9 @@ import (
 var (
 	schedules    = flag.Int("rafted.schedules", 12, "linearizability schedules per group size")
 	opsPerClient = flag.Int("rafted.ops", 20, "operations per client in a linearizability schedule")
+	// unguardedSchedules: lease schedules per group size run with the
+	// vote guard off.
+	unguardedSchedules = flag.Int("rafted.unguarded", 12, "linearizability schedules per group size with the vote guard off")
 )
 
 type linInput struct {
@@ -90,36 +93,76 @@ func TestLinearizable(t *testing.T) {
 		for s := range *schedules {
 			seed := int64(100*size + s)
 			t.Run(fmt.Sprintf("members=%d/seed=%d", size, seed), func(t *testing.T) {
-				var history []porcupine.Operation
-				synctest.Test(t, func(t *testing.T) {
-					history = runSchedule(t, size, seed)
-				})
-				res, info := porcupine.CheckOperationsVerbose(registerModel, history, 30*time.Second)
-				if res != porcupine.Ok {
-					for _, part := range info.PartialLinearizations() {
-						t.Logf("partial linearization: %d ops", len(part))
-					}
+				history, ok := checkSchedule(t, size, seed, nil)
+				if !ok {
 					for _, op := range history {
 						t.Logf("client %d [%d,%d] %s", op.ClientId, op.Call, op.Return, registerModel.DescribeOperation(op.Input, op.Output))
 					}
-					t.Fatalf("history of %d ops is not linearizable (%v)", len(history), res)
-				}
-				unknown := 0
-				for _, op := range history {
-					if op.Output.(linOutput).unknown {
-						unknown++
-					}
-				}
-				t.Logf("%d operations, %d of unknown outcome", len(history), unknown)
-				if len(history) < 20 {
-					t.Fatalf("only %d operations completed", len(history))
+					t.Fatalf("history of %d ops is not linearizable", len(history))
 				}
 			})
 		}
 	}
 }
 
-func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
+// TestLinearizableUnguarded runs lease schedules with the vote guard and the
+// config-change lease rule off (rafted.SetUnguarded): the follower restart
+// and the config change under a lease must then let some schedule read a
+// stale value, or those faults do not reach what the guard prevents.
+func TestLinearizableUnguarded(t *testing.T) {
+	unguardedKinds := []int{0, 8, 9}
+	rafted.SetUnguarded(true)
+	defer rafted.SetUnguarded(false)
+	runs, violations, ops := 0, 0, 0
+	for _, size := range []int{3, 5} {
+		for s := range *unguardedSchedules {
+			seed := int64(100*size + 2*s) // even: leases on
+			t.Run(fmt.Sprintf("members=%d/seed=%d", size, seed), func(t *testing.T) {
+				history, ok := checkSchedule(t, size, seed, unguardedKinds)
+				runs++
+				ops += len(history)
+				if !ok {
+					violations++
+					t.Logf("history of %d ops is not linearizable, as expected without the guard", len(history))
+				}
+			})
+		}
+	}
+	t.Logf("unguarded: %d of %d schedules not linearizable (%d ops)", violations, runs, ops)
+	if violations == 0 {
+		t.Fatalf("no violation in %d schedules with the guard off", runs)
+	}
+}
+
+// checkSchedule runs one schedule and checks its history with porcupine.
+func checkSchedule(t *testing.T, size int, seed int64, kinds []int) ([]porcupine.Operation, bool) {
+	var history []porcupine.Operation
+	synctest.Test(t, func(t *testing.T) {
+		history = runSchedule(t, size, seed, kinds)
+	})
+	res, info := porcupine.CheckOperationsVerbose(registerModel, history, 30*time.Second)
+	if res != porcupine.Ok {
+		for _, part := range info.PartialLinearizations() {
+			t.Logf("partial linearization: %d ops", len(part))
+		}
+		return history, false
+	}
+	unknown := 0
+	for _, op := range history {
+		if op.Output.(linOutput).unknown {
+			unknown++
+		}
+	}
+	t.Logf("%d operations, %d of unknown outcome", len(history), unknown)
+	if len(history) < 20 {
+		t.Fatalf("only %d operations completed", len(history))
+	}
+	return history, true
+}
+
+// runSchedule runs one schedule; its nemesis picks among the fault kinds
+// given, or among all.
+func runSchedule(t *testing.T, size int, seed int64, kinds []int) []porcupine.Operation {
 	const frame = 64 << 10
 	c := newClusterFrame(t, seed, size, frame)
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
@@ -177,7 +220,69 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 		return -1
 	}
 	start := time.Now()
-	stamp := func() int64 { return int64(time.Since(start)) }
+	// stamp is the time since start, strictly increasing: time stands
+	// still in the bubble, and a read that starts at the instant a write
+	// returned still starts after it.
+	var (
+		smu  sync.Mutex
+		last int64
+	)
+	stamp := func() int64 {
+		smu.Lock()
+		defer smu.Unlock()
+		last = max(last+1, int64(time.Since(start)))
+		return last
+	}
+	// While quiet is set (under mu) the clients start no operation, and
+	// the nemesis waits for those under way to end: then nothing is
+	// concurrent with its probe, and replication settles so that a
+	// cut-off follower is as up to date as the leader when it stands for
+	// election.
+	var (
+		quiet    chan struct{} // closed when the clients may go on
+		drained  chan struct{} // closed when no operation is under way
+		underWay int
+	)
+	opStart := func() {
+		for {
+			mu.Lock()
+			ch := quiet
+			if ch == nil {
+				underWay++
+				mu.Unlock()
+				return
+			}
+			mu.Unlock()
+			<-ch
+		}
+	}
+	opEnd := func() {
+		mu.Lock()
+		underWay--
+		if underWay == 0 && drained != nil {
+			close(drained)
+			drained = nil
+		}
+		mu.Unlock()
+	}
+	hush := func() {
+		mu.Lock()
+		quiet = make(chan struct{})
+		ch := make(chan struct{})
+		if underWay == 0 {
+			close(ch)
+		} else {
+			drained = ch
+		}
+		mu.Unlock()
+		<-ch
+	}
+	resume := func() {
+		mu.Lock()
+		close(quiet)
+		quiet = nil
+		mu.Unlock()
+	}
 
 	const clients = 5
 	opsPerClient := *opsPerClient
@@ -194,6 +299,7 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 			for i := range opsPerClient {
 				in := linInput{put: crng.IntN(2) == 0, key: fmt.Sprint("k", crng.IntN(2)), value: int64(cl*1000 + i + 1)}
 				in.boom = in.put && crng.IntN(10) == 0
+				opStart()
 				if crng.IntN(20) == 0 {
 					// An entry larger than a frame: refused, never applied,
 					// and the group goes on.
@@ -249,21 +355,26 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 					hmu.Lock()
 					history = append(history, porcupine.Operation{ClientId: cl, Input: in, Call: call, Output: linOutput{unknown: true}, Return: math.MaxInt64})
 					hmu.Unlock()
+					opEnd()
 					return // a client with an op of unknown outcome stops
 				}
+				opEnd()
 				time.Sleep(time.Duration(crng.IntN(100)) * time.Millisecond)
 			}
 		})
 	}
 
-	// probe is the nemesis as a client: it writes at member writer until
-	// that member leads (as a client retries at the leader it is sent to),
-	// then reads at member old, a leader that was cut off, which must not
-	// answer from a stale lease.
+	// probe is the nemesis as a client: it writes at the members writers in
+	// turn, or at the leader one names, until one leads (as a client retries
+	// at the leader it is sent to), then reads at member old, a leader that
+	// was cut off, which must not answer from a stale lease.
 	nemesisOps := 0
-	probe := func(writer, old int) {
+	probe := func(writers []int, old int) {
 		nemesisOps++
-		in := linInput{put: true, key: "k0", value: int64(100000 + nemesisOps)}
+		// A key of its own: no client's write of unknown outcome may
+		// explain a stale read.
+		key := fmt.Sprint("probe", nemesisOps)
+		in := linInput{put: true, key: key, value: int64(100000 + nemesisOps)}
 		id := fmt.Sprint("nemesis-", nemesisOps)
 		call := stamp()
 		var r any
@@ -271,6 +382,10 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 		for try := 0; try < 20 && errors.Is(err, rafted.ErrNotLeader); try++ {
 			if try > 0 {
 				time.Sleep(50 * time.Millisecond)
+			}
+			writer := writers[try%len(writers)]
+			if l, ok := leaderIndex(err, c); ok && l != old {
+				writer = l
 			}
 			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 			r, err = rafted.Command(wctx, c.node(writer), rafted.ByName(c.names[writer], "rv"), put(in.key, in.value), id)
@@ -288,7 +403,7 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 			history = append(history, porcupine.Operation{ClientId: clients, Input: in, Call: call, Output: linOutput{unknown: true}, Return: math.MaxInt64})
 			hmu.Unlock()
 		}
-		get := linInput{key: "k0"}
+		get := linInput{key: key}
 		call = stamp()
 		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		q, err := rafted.Query(rctx, c.node(old), rafted.ByName(c.names[old], "rv"), get.key)
@@ -313,6 +428,41 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 			{HeartbeatInterval: 200 * time.Millisecond, ElectionTimeout: time.Second},
 			{HeartbeatInterval: 100 * time.Millisecond, ElectionTimeout: 500 * time.Millisecond},
 		}
+		// settle hushes the clients, heals the network (cuts, drops and
+		// delays too), restarts the members that are down and waits until
+		// every member holds what the leader holds. The caller resumes the
+		// clients.
+		settle := func() {
+			c.net.Heal()
+			for _, l := range cuts {
+				c.net.SetDrop(l[0], l[1], 0)
+			}
+			cuts = nil
+			for _, a := range c.names {
+				for _, b := range c.names {
+					c.net.SetDrop(a, b, 0)
+					c.net.SetDelay(a, b, 0, 0)
+				}
+			}
+			for i := range down {
+				if err := restart(i); err != nil {
+					t.Errorf("restart %d: %v", i, err)
+					continue
+				}
+				delete(down, i)
+			}
+			hush()
+			time.Sleep(1500 * time.Millisecond)
+		}
+		others := func(l int) []int {
+			var out []int
+			for _, j := range rng.Perm(size) {
+				if j != l {
+					out = append(out, j)
+				}
+			}
+			return out
+		}
 		for {
 			select {
 			case <-stop:
@@ -320,6 +470,9 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 			case <-time.After(time.Duration(300+rng.IntN(500)) * time.Millisecond):
 			}
 			kind := rng.IntN(len(faults))
+			if len(kinds) > 0 {
+				kind = kinds[rng.IntN(len(kinds))]
+			}
 			faults[kind]++
 			switch kind {
 			case 0:
@@ -380,47 +533,49 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 					delete(down, i)
 				}
 			case 8:
-				// The leader holds its lease through one follower while
-				// another, cut off from it, stands for election; the first
-				// restarts at once.
+				// The schedule of TestCoreLeaseSurvivesFollowerRestart: with
+				// every member up to date, the leader is cut off from a
+				// minority of followers, which keep standing for election,
+				// and holds its lease through the others. Then it is cut off
+				// from all, and one of those it held its lease through
+				// restarts at once: with it, the cut-off followers are a
+				// majority that may elect a leader and write while the old
+				// leader still answers the clients on its own node.
+				settle()
 				l := leader()
 				if l < 0 {
+					resume()
 					continue
 				}
-				var followers []int
-				for _, j := range rng.Perm(size) {
-					if j != l && !down[j] {
-						followers = append(followers, j)
+				followers := others(l)
+				candidates, granters := followers[:(size-1)/2], followers[(size-1)/2:]
+				cut := func(to []int) {
+					for _, j := range to {
+						for _, link := range [][2]string{{c.names[l], c.names[j]}, {c.names[j], c.names[l]}} {
+							c.net.SetDrop(link[0], link[1], 1)
+							cuts = append(cuts, link)
+						}
 					}
 				}
-				if len(followers) < 2 {
-					continue
-				}
-				granter, candidate := followers[0], followers[1]
-				for _, link := range [][2]string{{c.names[l], c.names[candidate]}, {c.names[candidate], c.names[l]}} {
-					c.net.SetDrop(link[0], link[1], 1)
-					cuts = append(cuts, link)
-				}
-				// By now the cut-off follower stands for election (and
-				// the restarted one would help it win).
+				cut(candidates)
 				time.Sleep(time.Duration(1500+rng.IntN(1000)) * time.Millisecond)
-				kill(granter)
-				if err := restart(granter); err != nil {
-					t.Errorf("restart %d at once: %v", granter, err)
-					down[granter] = true
+				cut(granters)
+				kill(granters[0])
+				if err := restart(granters[0]); err != nil {
+					t.Errorf("restart %d at once: %v", granters[0], err)
+					down[granters[0]] = true
 				}
-				// The leader loses the restarted follower too: under its
-				// lease it still answers the clients on its own node, while
-				// the other two may elect a new leader.
-				for _, link := range [][2]string{{c.names[l], c.names[granter]}, {c.names[granter], c.names[l]}} {
-					c.net.SetDrop(link[0], link[1], 1)
-					cuts = append(cuts, link)
-				}
-				probe(candidate, l)
+				probe(followers, l)
+				resume()
 			case 9:
-				// A config change under the lease.
+				// The schedule of TestCoreLeaseAfterChangeConfig: a config
+				// change under the lease, with every member up to date, and
+				// sometimes the leader then isolated; the others elect a
+				// leader by the timers they run.
+				settle()
 				l := leader()
 				if l < 0 {
+					resume()
 					continue
 				}
 				next := configs[rng.IntN(len(configs))]
@@ -434,13 +589,12 @@ func runSchedule(t *testing.T, size int, seed int64) []porcupine.Operation {
 				err := rafted.ChangeConfig(cctx, c.node(l), rafted.ByPID(pid), next)
 				cancel()
 				if err == nil && rng.IntN(2) == 0 {
-					// The leader is cut off under a lease of the new
-					// config; the others elect a leader by the timers they
-					// run.
-					time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+					// The lease is renewed under the new config.
+					time.Sleep(time.Duration(300+rng.IntN(700)) * time.Millisecond)
 					c.net.Isolate(c.names[l])
-					probe((l+1+rng.IntN(size-1))%size, l)
+					probe(others(l), l)
 				}
+				resume()
 			case 10:
 				// A member's Dir is damaged while it is down.
 				i := rng.IntN(size)
