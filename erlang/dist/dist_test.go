@@ -21,13 +21,21 @@ import (
 
 const cookie = "gotp-test-cookie"
 
-// host is this machine's short host name, as erl -sname uses it.
-func host(t *testing.T) string {
+// host is the host part of the tests' node names: the loopback address, as
+// erl -name takes it, so that no test depends on the machine's host name
+// resolving (TestShortNames uses short names).
+func host(t *testing.T) string { return "127.0.0.1" }
+
+// shortHost is this machine's short host name, as erl -sname uses it.
+func shortHost(t *testing.T) string {
 	h, err := os.Hostname()
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, _, _ = strings.Cut(h, ".")
+	if _, err := net.LookupHost(h); err != nil {
+		t.Skipf("this machine's host name %q does not resolve (%v): short names cannot be tested here", h, err)
+	}
 	return h
 }
 
@@ -42,13 +50,18 @@ type cluster struct {
 
 func newCluster(t *testing.T, cfg dist.Config) *cluster {
 	t.Helper()
+	return newClusterAt(t, cfg, host(t))
+}
+
+// newClusterAt is newCluster with node names on host.
+func newClusterAt(t *testing.T, cfg dist.Config, h string) *cluster {
+	t.Helper()
 	erltest.Erl(t)
 	epmd, err := dist.ListenEPMD("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { epmd.Close() })
-	h := host(t)
 	node, err := actor.NewNode(actor.Config{Name: "go@" + h})
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +439,11 @@ func startErlEnv(t *testing.T, env []string, name, host, script string) *erlNode
 // lines arrive on lines.
 func startErlCookie(t *testing.T, env []string, name, host, cookie, script string) *erlNode {
 	t.Helper()
-	cmd := exec.Command(erltest.Erl(t), "-sname", name, "-setcookie", cookie, "-noshell", "-noinput", "-eval", script)
+	flag := "-name"
+	if !strings.Contains(host, ".") {
+		flag = "-sname"
+	}
+	cmd := exec.Command(erltest.Erl(t), flag, name+"@"+host, "-setcookie", cookie, "-noshell", "-noinput", "-eval", script)
 	cmd.Env = env
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -761,4 +778,30 @@ func TestEPMDServerCloseEndsRegistrations(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close waited for a registered node to go")
 	}
+}
+
+// Short names (erl -sname name, the host's short name) work as long ones do.
+func TestShortNames(t *testing.T) {
+	erltest.Erl(t)
+	h := shortHost(t)
+	epmd, err := dist.ListenEPMD("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { epmd.Close() })
+	node, err := actor.NewNode(actor.Config{Name: "goshort@" + h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dist.Start(node, dist.Config{Cookie: cookie, EPMDPort: epmd.Port()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(); _ = node.Stop(context.Background()) })
+	if _, err := node.Spawn(actor.Server(echo{}), actor.WithName("echo")); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", epmd.Port()))
+	e := startErlCookie(t, env, "eshort", h, cookie, `io:format("~p~n", [gen_server:call({echo, 'goshort@`+h+`'}, short)]), receive stop -> ok end`)
+	e.expect(t, "{echo,short}")
 }

@@ -104,10 +104,13 @@ func newClusterTLS(t *testing.T) *tlsCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := ca.NodeConfig(host(t))
+	// Short names: the VM checks the certificate against the host name of
+	// the node it dials, which must be a name, not an address.
+	h := shortHost(t)
+	cfg, err := ca.NodeConfig(h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.MinVersion = 0 // TLS 1.2 or 1.3, as the VM offers
-	return &tlsCluster{cluster: newCluster(t, dist.Config{TLS: cfg}), ca: ca}
+	return &tlsCluster{cluster: newClusterAt(t, dist.Config{TLS: cfg}, h), ca: ca}
 }
