@@ -3,6 +3,7 @@ package protoactor_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -14,13 +15,16 @@ import (
 
 type ping struct{ N int }
 
+// quiet keeps Proto.Actor's log out of the test output.
+var quiet = pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) })
+
 func setup(t *testing.T) (*actor.Node, *pa.ActorSystem, *protoactor.Bridge) {
 	t.Helper()
 	node, err := actor.NewNode(actor.Config{Name: "bridge@test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := pa.NewActorSystem()
+	sys := pa.NewActorSystem(quiet)
 	t.Cleanup(func() {
 		_ = node.Stop(context.Background())
 		sys.Shutdown()
@@ -194,4 +198,8 @@ func TestCrashedProtoActorRestartsUnderItsSupervisor(t *testing.T) {
 		t.Fatalf("a restart fired %v", d)
 	default:
 	}
+}
+
+func newBridge(node *actor.Node, sys *pa.ActorSystem) *protoactor.Bridge {
+	return protoactor.New(node, sys)
 }
