@@ -37,6 +37,9 @@ import (
 //     PID. Its endpoint writer's mailbox is unbounded and batches up to 1000
 //     messages per gRPC stream Send (its defaults).
 //
+//   - raw: the baseline (raw_test.go): length-prefixed frames through bufio
+//     on a loopback TCP connection per pair, nothing else.
+//
 // RemoteCall: one caller, sequential synchronous calls to an echo server on
 // the other node, with a 64 B payload; each call's duration is recorded and
 // p50-ns, p99-ns and calls/s are reported.
@@ -57,6 +60,7 @@ func BenchmarkRemoteSend(b *testing.B) {
 		name  string
 		setup func(tb testing.TB, pairs, payload int) harness
 	}{
+		{"raw", rawRemoteSend},
 		{"gotp", gotpRemoteSend},
 		{"protoactor", protoRemoteSend},
 	} {
@@ -77,6 +81,7 @@ func BenchmarkRemoteCall(b *testing.B) {
 		name  string
 		setup func(testing.TB) remoteCaller
 	}{
+		{"raw", rawRemoteCall},
 		{"gotp", gotpRemoteCall},
 		{"protoactor", protoRemoteCall},
 	} {
@@ -419,6 +424,7 @@ func warmCalls(tb testing.TB, c remoteCaller) {
 // `go test` checks the remote benchmarks' code without running them.
 func TestRemoteBenchSmoke(t *testing.T) {
 	for name, setup := range map[string]func(testing.TB, int, int) harness{
+		"remotesend/raw":        rawRemoteSend,
 		"remotesend/gotp":       gotpRemoteSend,
 		"remotesend/protoactor": protoRemoteSend,
 	} {
@@ -443,6 +449,7 @@ func TestRemoteBenchSmoke(t *testing.T) {
 		}
 	}
 	for name, setup := range map[string]func(testing.TB) remoteCaller{
+		"remotecall/raw":        rawRemoteCall,
 		"remotecall/gotp":       gotpRemoteCall,
 		"remotecall/protoactor": protoRemoteCall,
 	} {
