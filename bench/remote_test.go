@@ -236,24 +236,29 @@ func gotpRemoteSend(tb testing.TB, pairs, payload int) harness {
 // gotpRemoteSender sends a burst, retrying a message that finds the
 // connection's send queue full.
 func gotpRemoteSender(p *actor.Process, m any) error {
-	bu, ok := m.(burst[actor.PID])
-	if !ok {
-		return nil
+	switch bu := m.(type) {
+	case burst[actor.PID]:
+		sendBurst(p, bu.n, bu.to, bu.msg, bu.sent)
+	case burst[actor.Dest]:
+		sendBurst(p, bu.n, bu.to, bu.msg, bu.sent)
 	}
-	for i := 0; i < bu.n; {
-		err := p.Send(bu.to, bu.msg)
+	return nil
+}
+
+func sendBurst(p *actor.Process, n int, to actor.Dest, msg any, sent chan<- error) {
+	for i := 0; i < n; {
+		err := p.Send(to, msg)
 		switch {
 		case err == nil:
 			i++
 		case errors.Is(err, remote.ErrSendQueueFull):
 			runtime.Gosched()
 		default:
-			bu.sent <- err
-			return nil
+			sent <- err
+			return
 		}
 	}
-	bu.sent <- nil
-	return nil
+	sent <- nil
 }
 
 // newProtoPair starts two protoactor-go actor systems with remoting on
