@@ -577,9 +577,11 @@ func (r *Remote) slot(node string, ch Channel, index int) (*conn, error) {
 	c := newConn(r, p, ch, index)
 	slots[index] = c
 	spec, known := r.known[node]
+	// Counted under r.mu, which Stop takes to set stopped before it waits:
+	// a dial is either counted before that wait or never started.
+	r.wg.Add(1)
 	r.mu.Unlock()
 
-	r.wg.Add(1)
 	go r.dial(c, spec, known)
 	return c, nil
 }

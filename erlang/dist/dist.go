@@ -248,8 +248,8 @@ func (d *Dist) connFor(name string) (*conn, error) {
 	}
 	c := newConn(d, name)
 	d.conns[name] = c
+	d.wg.Add(1) // under d.mu, which Stop takes before it waits
 	d.mu.Unlock()
-	d.wg.Add(1)
 	go d.dial(c, alive, host)
 	return c, nil
 }
