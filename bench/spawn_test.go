@@ -53,7 +53,10 @@ type idleSpawner struct {
 }
 
 type spawnStats struct {
-	bytes, allocs uint64
+	// bytes is signed: goroutines of earlier work that end during the
+	// measurement free their stacks, and can make it negative.
+	bytes  int64
+	allocs uint64
 }
 
 // measureSpawn sets up a spawner, spawns its n processes and returns what they
@@ -71,7 +74,7 @@ func measureSpawn(tb testing.TB, b *testing.B, setup func(testing.TB, int) idleS
 	after := memNow()
 	s.stop()
 	return spawnStats{
-		bytes:  (after.HeapAlloc + after.StackInuse) - (before.HeapAlloc + before.StackInuse),
+		bytes:  int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse),
 		allocs: after.Mallocs - before.Mallocs,
 	}
 }
