@@ -115,19 +115,12 @@ func rawRemoteSend(tb testing.TB, pairs, payload int) harness {
 
 func rawRemoteCall(tb testing.TB) remoteCaller {
 	c, s := rawPair(tb)
-	go func() {
-		r, w := bufio.NewReader(s), bufio.NewWriter(s)
-		var buf []byte
-		for {
-			var err error
-			if buf, err = readFrame(r, buf); err != nil {
-				return
-			}
-			if writeFrame(w, buf) != nil || w.Flush() != nil {
-				return
-			}
-		}
-	}()
+	go serveRaw(s, true)
+	return rawCaller(c, func() { _ = c.Close(); _ = s.Close() })
+}
+
+// rawCaller makes one ping-pong per call over c, to an echo of frames.
+func rawCaller(c net.Conn, stop func()) remoteCaller {
 	r, w := bufio.NewReader(c), bufio.NewWriter(c)
 	msg := make([]byte, callPayload)
 	var buf []byte
@@ -143,6 +136,6 @@ func rawRemoteCall(tb testing.TB) remoteCaller {
 			buf, err = readFrame(r, buf)
 			return err
 		},
-		stop: func() { _ = c.Close(); _ = s.Close() },
+		stop: stop,
 	}
 }

@@ -197,23 +197,7 @@ func rawTwoProcessCall(tb testing.TB) remoteCaller {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r, w := bufio.NewReader(conn), bufio.NewWriter(conn)
-	msg := make([]byte, callPayload)
-	var buf []byte
-	return remoteCaller{
-		call: func() error {
-			if err := writeFrame(w, msg); err != nil {
-				return err
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			var err error
-			buf, err = readFrame(r, buf)
-			return err
-		},
-		stop: func() { _ = conn.Close(); ch.stop() },
-	}
+	return rawCaller(conn, func() { _ = conn.Close(); ch.stop() })
 }
 
 // gotpTwoProcess starts a gotp node here connected to the child's.

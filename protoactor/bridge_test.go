@@ -77,19 +77,7 @@ func TestGotpToProtoActor(t *testing.T) {
 		t.Fatalf("call: %v, %v", reply, err)
 	}
 	// A gotp process monitors the proxy; the actor stops.
-	downs := make(chan any, 1)
-	w, _ := node.Spawn(actor.Func(func(p *actor.Process, msg any) error {
-		switch m := msg.(type) {
-		case actor.PID:
-			p.Monitor(m)
-			downs <- "monitoring"
-		case actor.DownMessage:
-			downs <- m
-		}
-		return nil
-	}))
-	_ = node.Send(w, gp)
-	<-downs
+	downs := monitor(t, node, gp)
 	if err := sys.Root.StopFuture(target).Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,19 +163,7 @@ func TestCrashedProtoActorRestartsUnderItsSupervisor(t *testing.T) {
 		}
 	}))
 	gp, _ := b.GotpPID(target)
-	downs := make(chan any, 1)
-	w, _ := node.Spawn(actor.Func(func(p *actor.Process, msg any) error {
-		switch m := msg.(type) {
-		case actor.PID:
-			p.Monitor(m)
-			downs <- "monitoring"
-		case actor.DownMessage:
-			downs <- m
-		}
-		return nil
-	}))
-	_ = node.Send(w, gp)
-	<-downs
+	downs := monitor(t, node, gp)
 	_ = node.Send(gp, "crash")
 	_ = node.Send(gp, "after")
 	if m := recv[string](t, got); m != "after" {
@@ -202,4 +178,27 @@ func TestCrashedProtoActorRestartsUnderItsSupervisor(t *testing.T) {
 
 func newBridge(node *actor.Node, sys *pa.ActorSystem) *protoactor.Bridge {
 	return protoactor.New(node, sys)
+}
+
+// monitor starts a gotp process that monitors pid and passes on its DOWN;
+// it returns once the monitor is set.
+func monitor(t *testing.T, node *actor.Node, pid actor.PID) chan any {
+	t.Helper()
+	downs := make(chan any, 1)
+	w, err := node.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+		switch m := msg.(type) {
+		case actor.PID:
+			p.Monitor(m)
+			downs <- "monitoring"
+		case actor.DownMessage:
+			downs <- m
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = node.Send(w, pid)
+	<-downs
+	return downs
 }

@@ -543,23 +543,7 @@ func init() {
 // Long names (erl -name name@address) work as short ones do.
 func TestLongNames(t *testing.T) {
 	erltest.Erl(t)
-	epmd, err := dist.ListenEPMD("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { epmd.Close() })
-	node, err := actor.NewNode(actor.Config{Name: "golong@127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := dist.Start(node, dist.Config{Cookie: cookie, EPMDPort: epmd.Port()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop(); _ = node.Stop(context.Background()) })
-	if _, err := node.Spawn(actor.Server(echo{}), actor.WithName("echo")); err != nil {
-		t.Fatal(err)
-	}
+	epmd := echoNode(t, "golong@127.0.0.1")
 	cmd := exec.Command(erltest.Erl(t), "-name", "elong@127.0.0.1", "-setcookie", cookie, "-noshell", "-noinput", "-eval",
 		`io:format("~p~n", [gen_server:call({echo, 'golong@127.0.0.1'}, long)]), receive stop -> ok end`)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", epmd.Port()))
@@ -784,12 +768,22 @@ func TestEPMDServerCloseEndsRegistrations(t *testing.T) {
 func TestShortNames(t *testing.T) {
 	erltest.Erl(t)
 	h := shortHost(t)
+	epmd := echoNode(t, "goshort@"+h)
+	env := append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", epmd.Port()))
+	e := startErlCookie(t, env, "eshort", h, cookie, `io:format("~p~n", [gen_server:call({echo, 'goshort@`+h+`'}, short)]), receive stop -> ok end`)
+	e.expect(t, "{echo,short}")
+}
+
+// echoNode starts a port mapper of our own and, on it, a Go node named name
+// with an echo server; both stop when the test ends.
+func echoNode(t *testing.T, name string) *dist.EPMDServer {
+	t.Helper()
 	epmd, err := dist.ListenEPMD("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { epmd.Close() })
-	node, err := actor.NewNode(actor.Config{Name: "goshort@" + h})
+	node, err := actor.NewNode(actor.Config{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -801,7 +795,5 @@ func TestShortNames(t *testing.T) {
 	if _, err := node.Spawn(actor.Server(echo{}), actor.WithName("echo")); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), fmt.Sprintf("ERL_EPMD_PORT=%d", epmd.Port()))
-	e := startErlCookie(t, env, "eshort", h, cookie, `io:format("~p~n", [gen_server:call({echo, 'goshort@`+h+`'}, short)]), receive stop -> ok end`)
-	e.expect(t, "{echo,short}")
+	return epmd
 }
