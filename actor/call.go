@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // NoReply returned as the reply from HandleCall defers the answer: the server
@@ -142,7 +143,24 @@ func (n *Node) Resolve(ctx context.Context, to Dest) (PID, error) {
 }
 
 func (n *Node) call(ctx context.Context, caller *Process, from PID, to Dest, req any) (any, error) {
-	return n.request(ctx, caller, from, to, "call", &signal{kind: sigCall, alias: true, msg: req})
+	return n.request(ctx, caller, from, to, "call", newCallSignal(req))
+}
+
+// callSignals recycles call requests: a call's signal is handed to the
+// callee, which is done with it once the call is handled, so a server under a
+// stream of calls allocates none.
+var callSignals = sync.Pool{New: func() any { return new(signal) }}
+
+func newCallSignal(req any) *signal {
+	s := callSignals.Get().(*signal)
+	s.kind, s.alias, s.msg = sigCall, true, req
+	return s
+}
+
+// releaseCallSignal gives back a call request its callee has handled.
+func releaseCallSignal(s *signal) {
+	*s = signal{}
+	callSignals.Put(s)
 }
 
 // request sends s (a call, a stop or a name lookup) under a fresh alias and

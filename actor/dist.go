@@ -380,7 +380,7 @@ func (e *Endpoint) deliver(env Envelope, sess *Session) error {
 	case EnvDown:
 		s = &signal{kind: sigDown}
 	case EnvCall:
-		s = &signal{kind: sigCall, alias: true, msg: env.Message}
+		s = newCallSignal(env.Message)
 	case EnvStop:
 		s = &signal{kind: sigStopProc, alias: true}
 	}

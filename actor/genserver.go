@@ -56,14 +56,7 @@ func (s *server) Terminate(p *Process, reason error) {
 func (s *server) Receive(p *Process, msg any) error {
 	switch m := msg.(type) {
 	case CallRequest:
-		reply, err := s.gs.HandleCall(p, m.From, m.Request)
-		if err != nil {
-			return err
-		}
-		if _, deferred := reply.(noReply); !deferred {
-			p.Reply(m.From, reply)
-		}
-		return nil
+		return s.handleCall(p, m.From, m.Request)
 	case CastMessage:
 		if h, ok := s.gs.(CastHandler); ok {
 			return h.HandleCast(p, m.Message)
@@ -79,5 +72,19 @@ func (s *server) Receive(p *Process, msg any) error {
 		return h.HandleInfo(p, msg)
 	}
 	p.node.log.Warn("gen_server: unhandled message", "pid", p.pid)
+	return nil
+}
+
+// handleCall serves one call. The process calls it directly for a call request
+// that reaches a server, sparing the CallRequest boxed into an any that a
+// Behavior receives.
+func (s *server) handleCall(p *Process, from From, req any) error {
+	reply, err := s.gs.HandleCall(p, from, req)
+	if err != nil {
+		return err
+	}
+	if _, deferred := reply.(noReply); !deferred {
+		p.Reply(from, reply)
+	}
 	return nil
 }

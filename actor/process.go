@@ -235,8 +235,9 @@ func (p *Process) run() {
 // (a message or a call request: what a mailbox bound counts).
 func (p *Process) handle(m any) bool {
 	if s, ok := m.(*signal); ok {
+		call := s.kind == sigCall // handleQueued gives a call's signal back
 		p.handleQueued(s)
-		return s.kind == sigCall
+		return call
 	}
 	p.deliver(m)
 	return true
@@ -268,6 +269,16 @@ func (p *Process) invoke(m any) (err error) {
 		}
 	}()
 	return p.behavior.Receive(p, m)
+}
+
+// invokeCall is invoke for a call to a gen_server.
+func (p *Process) invokeCall(srv *server, from From, req any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return srv.handleCall(p, from, req)
 }
 
 // exit ends the process on its own goroutine with the exit that is due.

@@ -127,7 +127,15 @@ func (p *Process) doomLocked(reason error, terminate bool) {
 func (p *Process) handleQueued(s *signal) {
 	switch s.kind {
 	case sigCall:
-		p.deliver(CallRequest{From: From{PID: s.from, Ref: s.ref}, Request: s.msg})
+		from, req := From{PID: s.from, Ref: s.ref}, s.msg
+		releaseCallSignal(s)
+		if srv, ok := p.behavior.(*server); ok {
+			if err := p.invokeCall(srv, from, req); err != nil {
+				p.fail(err, true)
+			}
+			return
+		}
+		p.deliver(CallRequest{From: from, Request: req})
 	case sigStopProc:
 		p.fail(s.reason, true)
 	case sigDown:

@@ -17,6 +17,9 @@ import (
 //     Process.Call to the echo server before it replies.
 //   - protoactor_requestfuture: the benchmark goroutine calls
 //     RootContext.RequestFuture(...).Result(); the actor answers with Respond.
+//   - chan_roundtrip: the raw Go baseline, two channels: the caller sends a
+//     request carrying its reply channel to a server goroutine, which answers
+//     on it.
 
 type (
 	echoReq struct{}
@@ -32,6 +35,7 @@ func BenchmarkCall(b *testing.B) {
 		{"gotp_from_goroutine", gotpCallFromGoroutine},
 		{"gotp_from_process", gotpCallFromProcess},
 		{"protoactor_requestfuture", protoRequestFuture},
+		{"chan_roundtrip", chanRoundTrip},
 	} {
 		b.Run(c.name, func(b *testing.B) { runHarness(b, c.setup(b), 1, "calls/s") })
 	}
@@ -119,5 +123,32 @@ func protoRequestFuture(tb testing.TB) harness {
 			}
 		},
 		stop: func() { stopProto(tb, sys, echo) },
+	}
+}
+
+// chanRequest is the raw baseline's request: the payload and where to answer.
+type chanRequest struct {
+	msg   any
+	reply chan any
+}
+
+func chanRoundTrip(testing.TB) harness {
+	requests := make(chan chanRequest)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for r := range requests {
+			r.reply <- r.msg
+		}
+	}()
+	return harness{
+		run: func(n int) {
+			reply := make(chan any)
+			for range n {
+				requests <- chanRequest{msg: echoReq{}, reply: reply}
+				<-reply
+			}
+		},
+		stop: func() { close(requests); <-done },
 	}
 }

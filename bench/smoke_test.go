@@ -16,6 +16,7 @@ func TestBenchSmoke(t *testing.T) {
 		"call/gotp_from_goroutine":      gotpCallFromGoroutine,
 		"call/gotp_from_process":        gotpCallFromProcess,
 		"call/protoactor_requestfuture": protoRequestFuture,
+		"call/chan_roundtrip":           chanRoundTrip,
 	} {
 		t.Run(name, func(t *testing.T) { checkHarness(t, setup(t), n) })
 	}
