@@ -59,6 +59,27 @@ type conn struct {
 type queued struct {
 	frame []byte
 	key   streamKey
+	// buf, when set, is the pooled buffer frame was encoded into; the
+	// writer gives it back once the frame is written.
+	buf *[]byte
+}
+
+// frameBufs recycles the buffers envelopes are encoded into: a frame is done
+// with once the transport has written it (Conn.WriteFrames lets the caller
+// reuse the frames when it returns), so a stream of sends allocates none.
+var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// maxPooledFrame: a buffer grown past this by a large message is left to the
+// collector rather than kept for small ones.
+const maxPooledFrame = 64 << 10
+
+func getFrameBuf() *[]byte { return frameBufs.Get().(*[]byte) }
+
+func putFrameBuf(buf *[]byte, frame []byte) {
+	if cap(frame) <= maxPooledFrame {
+		*buf = frame[:0]
+		frameBufs.Put(buf)
+	}
 }
 
 // streamKey names a sender-receiver stream for monotonic channels.
@@ -83,6 +104,12 @@ func newConn(r *Remote, p *peer, ch Channel, index int) *conn {
 // bound (Config.SignalReserveBytes); past that it is errSignalQueueFull, and the caller
 // gives the connection up rather than lose it.
 func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, signal bool) error {
+	return c.enqueueQueued(ctx, queued{frame: frame, key: key}, wait, signal)
+}
+
+// enqueueQueued is enqueue of a frame that may live in a pooled buffer.
+func (c *conn) enqueueQueued(ctx context.Context, q queued, wait, signal bool) error {
+	frame, key := q.frame, q.key
 	for {
 		c.mu.Lock()
 		if next := c.movedTo; next != nil {
@@ -99,7 +126,7 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, s
 			if i, ok := c.streams[key]; ok {
 				// Only the newest message of the stream is worth sending.
 				c.bytes += len(frame) - len(c.queue[i].frame)
-				c.queue[i].frame = frame
+				c.queue[i].frame, c.queue[i].buf = frame, q.buf
 				c.mu.Unlock()
 				return nil
 			}
@@ -115,7 +142,7 @@ func (c *conn) enqueue(ctx context.Context, frame []byte, key streamKey, wait, s
 				}
 				c.streams[key] = len(c.queue)
 			}
-			c.queue = append(c.queue, queued{frame: frame, key: key})
+			c.queue = append(c.queue, q)
 			c.bytes += len(frame)
 			wake := len(c.queue) == 1
 			c.mu.Unlock()
@@ -261,11 +288,17 @@ func (c *conn) writeLoop(tc transport.Conn) {
 			}
 			err := tc.WriteFrames(frames)
 			clear(frames)
-			clear(batch)
 			if err != nil {
+				clear(batch)
 				c.fail(err)
 				return
 			}
+			for _, q := range batch {
+				if q.buf != nil {
+					putFrameBuf(q.buf, q.frame)
+				}
+			}
+			clear(batch)
 			if !c.spoke.Load() {
 				c.spoke.Store(true)
 			}
@@ -306,8 +339,15 @@ func (c *conn) takeBatch(batch []queued) []queued {
 }
 
 func (c *conn) readLoop(tc transport.Conn) {
+	// Frames are decoded into values of their own (DecodeEnvelope and
+	// DecodeFrame share no memory with the frame), so the transport may lend
+	// them from its read buffer.
+	next := tc.ReadFrame
+	if l, ok := tc.(transport.FrameLender); ok {
+		next = l.LendFrame
+	}
 	for {
-		b, err := tc.ReadFrame()
+		b, err := next()
 		if err != nil {
 			c.fail(err)
 			return

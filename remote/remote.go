@@ -443,7 +443,8 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	if !ok {
 		return fmt.Errorf("remote: %q: %w", name, ErrUnknownChannel)
 	}
-	frame, err := wire.EncodeEnvelope(env)
+	buf := getFrameBuf()
+	frame, err := wire.AppendEnvelope((*buf)[:0], env)
 	if err != nil {
 		return fmt.Errorf("remote: send to %s: %w", dest, err)
 	}
@@ -462,7 +463,7 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 		// A signal is never dropped for its size: an exit reason too long
 		// for a frame travels cut short, its sentinel kept.
 		env.Reason = &truncatedReason{text: truncateText(env.Reason.Error(), 1024), err: env.Reason}
-		if frame, err = wire.EncodeEnvelope(env); err != nil {
+		if frame, err = wire.AppendEnvelope(frame[:0], env); err != nil {
 			return fmt.Errorf("remote: send to %s: %w", dest, err)
 		}
 	}
@@ -474,7 +475,7 @@ func (r *Remote) forward(ctx context.Context, env actor.Envelope, opts SendOptio
 	if ch.Monotonic {
 		key = streamKey{from: env.From.String(), to: env.To.String() + env.ToName.String()}
 	}
-	if err := c.enqueue(ctx, frame, key, opts.Block, signal); err != nil {
+	if err := c.enqueueQueued(ctx, queued{frame: frame, key: key, buf: buf}, opts.Block, signal); err != nil {
 		if errors.Is(err, errSignalQueueFull) && !opts.relaying {
 			// A signal is never dropped: the connection is given up, and
 			// noconnection fires for everything across it on both sides.

@@ -39,6 +39,31 @@ func readFrame(r *bufio.Reader, maxSize int) ([]byte, error) {
 	return frame, nil
 }
 
+// lendFrame is readFrame without the copy when the whole frame fits in r's
+// buffer: the slice returned is r's own and valid only until r is read again.
+// A frame longer than the buffer is read into a slice of its own.
+func lendFrame(r *bufio.Reader, maxSize int) ([]byte, error) {
+	header, err := r.Peek(frameHeaderSize)
+	if err != nil || r.Size() < frameHeaderSize {
+		return readFrame(r, maxSize)
+	}
+	size := int(binary.BigEndian.Uint32(header))
+	if uint64(size) > uint64(maxSize) || size > r.Size()-frameHeaderSize {
+		return readFrame(r, maxSize)
+	}
+	whole, err := r.Peek(frameHeaderSize + size)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	if _, err := r.Discard(len(whole)); err != nil {
+		return nil, err // cannot happen: Peek buffered it
+	}
+	return whole[frameHeaderSize:], nil
+}
+
 // checkFrameSizes returns an error wrapping ErrFrameTooLarge if any frame is
 // longer than maxSize.
 func checkFrameSizes(frames [][]byte, maxSize int) error {

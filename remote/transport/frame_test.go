@@ -37,22 +37,56 @@ func TestReadFrame(t *testing.T) {
 		{"cut in payload", append(header(10), "abc"...), 64, nil, io.ErrUnexpectedEOF},
 		{"cut after a frame", append(encodeFrames([]byte("ok")), 0), 64, [][]byte{[]byte("ok")}, io.ErrUnexpectedEOF},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := bufio.NewReader(bytes.NewReader(tt.stream))
-			for i, want := range tt.want {
-				got, err := readFrame(r, tt.max)
-				if err != nil {
-					t.Fatalf("frame %d: %v", i, err)
+	// readFrame hands each frame over; lendFrame lends those that fit its
+	// buffer (a 16-byte one lends only the smallest and reads the others as
+	// readFrame does) and must read the same stream the same way.
+	readers := []struct {
+		name   string
+		read   func(*bufio.Reader, int) ([]byte, error)
+		buffer int
+	}{
+		{"read", readFrame, 4096},
+		{"lend", lendFrame, 4096},
+		{"lend from a small buffer", lendFrame, 16},
+	}
+	for _, rd := range readers {
+		for _, tt := range tests {
+			t.Run(rd.name+"/"+tt.name, func(t *testing.T) {
+				r := bufio.NewReaderSize(bytes.NewReader(tt.stream), rd.buffer)
+				for i, want := range tt.want {
+					got, err := rd.read(r, tt.max)
+					if err != nil {
+						t.Fatalf("frame %d: %v", i, err)
+					}
+					if !bytes.Equal(got, want) || got == nil {
+						t.Fatalf("frame %d = %q, want %q", i, got, want)
+					}
 				}
-				if !bytes.Equal(got, want) || got == nil {
-					t.Fatalf("frame %d = %q, want %q", i, got, want)
+				if _, err := rd.read(r, tt.max); !errors.Is(err, tt.wantErr) {
+					t.Fatalf("final error = %v, want %v", err, tt.wantErr)
 				}
+			})
+		}
+	}
+}
+
+// TestLendFrameAllocatesNothing: a lent frame is the reader's own buffer.
+func TestLendFrameAllocatesNothing(t *testing.T) {
+	frame := bytes.Repeat([]byte{1}, 100)
+	stream := bytes.Repeat(encodeFrames(frame), 1000)
+	src := bytes.NewReader(stream)
+	r := bufio.NewReaderSize(src, 64<<10)
+	allocs := testing.AllocsPerRun(10, func() {
+		src.Reset(stream)
+		r.Reset(src)
+		for range 1000 {
+			if got, err := lendFrame(r, 1<<20); err != nil || len(got) != len(frame) {
+				t.Fatalf("lendFrame = %d bytes, %v", len(got), err)
 			}
-			if _, err := readFrame(r, tt.max); !errors.Is(err, tt.wantErr) {
-				t.Fatalf("final error = %v, want %v", err, tt.wantErr)
-			}
-		})
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("lending 1000 frames allocated %v times", allocs)
 	}
 }
 

@@ -51,7 +51,10 @@ type tcpConn struct {
 	closeOnce sync.Once
 }
 
-var _ Conn = (*tcpConn)(nil)
+var (
+	_ Conn        = (*tcpConn)(nil)
+	_ FrameLender = (*tcpConn)(nil)
+)
 
 func newTCPConn(conn net.Conn, tlsConn *tls.Conn, s tcpSettings) *tcpConn {
 	return &tcpConn{
@@ -150,11 +153,16 @@ func (c *tcpConn) failWrite(err error) error {
 }
 
 // ReadFrame implements Conn. Only one goroutine may call it at a time.
-func (c *tcpConn) ReadFrame() ([]byte, error) {
+func (c *tcpConn) ReadFrame() ([]byte, error) { return c.read(readFrame) }
+
+// LendFrame implements FrameLender.
+func (c *tcpConn) LendFrame() ([]byte, error) { return c.read(lendFrame) }
+
+func (c *tcpConn) read(next func(*bufio.Reader, int) ([]byte, error)) ([]byte, error) {
 	if c.reader == nil {
 		c.reader = bufio.NewReaderSize(c.conn, readBufferSize)
 	}
-	frame, err := readFrame(c.reader, c.readLimit)
+	frame, err := next(c.reader, c.readLimit)
 	if err != nil {
 		if c.awaitingVerdict && isRemoteTLSAlert(err) {
 			// TLS 1.3: a server that rejects our certificate does so after

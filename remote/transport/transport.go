@@ -51,6 +51,14 @@ func (e *HandshakeError) Unwrap() error { return e.Err }
 // Is reports whether target is ErrHandshake.
 func (e *HandshakeError) Is(target error) bool { return target == ErrHandshake }
 
+// FrameLender is a Conn that can lend its next frame instead of handing it
+// over, sparing the copy: LendFrame is ReadFrame, except that the slice it
+// returns is valid only until the next LendFrame or ReadFrame. A TCP Conn is
+// one.
+type FrameLender interface {
+	LendFrame() ([]byte, error)
+}
+
 // Conn is one connection carrying frames in order, both ways.
 //
 // One goroutine may write (WriteFrames) while another reads (ReadFrame); each
