@@ -49,13 +49,33 @@ func (c *conn) tick() {
 		return
 	}
 	if !c.spoke.Swap(false) {
-		// Ticks bypass the queue's bound, as signals do; a queue that full
-		// is about to fail the connection anyway.
-		_ = c.enqueue(c.r.ctx, tickFrame, streamKey{}, false, true)
+		c.enqueueTick()
 	}
 	c.mu.Lock()
 	if c.err == nil {
 		c.ticker.Reset(c.r.cfg.NetTickTime / ticksPerTickTime)
 	}
 	c.mu.Unlock()
+}
+
+// enqueueTick queues a tick on this very connection. A connection whose
+// queue was handed to another (a crossed dial kept as a spare) still ticks on
+// its own transport: the peer hears every connection or declares it lost.
+// Ticks bypass the queue's bound, as signals do; a queue that full is about
+// to fail the connection anyway.
+func (c *conn) enqueueTick() {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.queue = append(c.queue, queued{frame: tickFrame})
+	wake := len(c.queue) == 1
+	c.mu.Unlock()
+	if wake {
+		select {
+		case c.notify <- struct{}{}:
+		default:
+		}
+	}
 }
