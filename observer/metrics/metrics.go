@@ -1,0 +1,256 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/observer"
+)
+
+// ErrInvalidOptions: Options failed validation.
+var ErrInvalidOptions = errors.New("metrics: invalid options")
+
+// DefaultMailboxBuckets are the upper bounds of the mailbox depth
+// histogram.
+var DefaultMailboxBuckets = []float64{0, 1, 2, 5, 10, 50, 100, 500, 1000, 10000}
+
+// Options configures a Collector. The zero value works.
+type Options struct {
+	// Namespace prefixes every metric name. Default "gotp".
+	Namespace string
+	// MailboxBuckets are the histogram's upper bounds, ascending. Default
+	// DefaultMailboxBuckets.
+	MailboxBuckets []float64
+	// ScrapeTimeout bounds the calls one scrape makes (supervisors, the
+	// peer service, raft members). Default 2 s.
+	ScrapeTimeout time.Duration
+	// GoCollector adds the Go runtime and process collectors to the
+	// registry Handler builds.
+	GoCollector bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.Namespace == "" {
+		o.Namespace = "gotp"
+	}
+	if len(o.MailboxBuckets) == 0 {
+		o.MailboxBuckets = DefaultMailboxBuckets
+	}
+	if o.ScrapeTimeout == 0 {
+		o.ScrapeTimeout = 2 * time.Second
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	if !slices.IsSorted(o.MailboxBuckets) {
+		return fmt.Errorf("%w: mailbox buckets not ascending", ErrInvalidOptions)
+	}
+	if o.ScrapeTimeout < 0 {
+		return fmt.Errorf("%w: negative ScrapeTimeout", ErrInvalidOptions)
+	}
+	return nil
+}
+
+// Collector is a prometheus.Collector that reads an observer at every
+// scrape.
+type Collector struct {
+	obs  *observer.Observer
+	opts Options
+
+	processes, mailboxTotal, mailbox                    *prometheus.Desc
+	supActive, supSpecs, supRestarts, supUp             *prometheus.Desc
+	peers, connections                                  *prometheus.Desc
+	members, verdicts, partitions, gossipRounds         *prometheus.Desc
+	raftTerm, raftLeader, raftMembers, raftUnresponsive *prometheus.Desc
+	goroutines                                          *prometheus.Desc
+}
+
+var _ prometheus.Collector = (*Collector)(nil)
+
+// NewCollector returns a collector of obs.
+func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
+	if obs == nil {
+		return nil, fmt.Errorf("%w: nil observer", ErrInvalidOptions)
+	}
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	node := prometheus.Labels{"node": obs.Node().Name()}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(opts.Namespace, "", name), help, labels, node)
+	}
+	return &Collector{
+		obs:              obs,
+		opts:             opts,
+		processes:        d("processes", "Live processes by status.", "status"),
+		mailboxTotal:     d("mailbox_messages", "Messages waiting in all mailboxes."),
+		mailbox:          d("mailbox_depth", "Mailbox length of each live process."),
+		goroutines:       d("goroutines", "Goroutines of the OS process."),
+		supActive:        d("supervisor_children_active", "Children of a supervisor whose process is alive.", "supervisor"),
+		supSpecs:         d("supervisor_children", "Child specs of a supervisor.", "supervisor"),
+		supRestarts:      d("supervisor_restarts_observed_total", "Child restarts the observer has seen (a child's PID changed between two scrapes or page views).", "supervisor"),
+		supUp:            d("supervisor_up", "1 if the supervisor answered the scrape.", "supervisor"),
+		peers:            d("remote_peers", "Nodes this node has a working connection to."),
+		connections:      d("remote_connections", "Connections up, per peer and channel.", "peer", "channel"),
+		members:          d("membership_members", "Cluster members this node knows."),
+		verdicts:         d("detector_verdicts", "Members by the failure detector's verdict.", "verdict"),
+		partitions:       d("partitions", "Injected partitions this node holds."),
+		gossipRounds:     d("gossip_rounds_total", "Membership gossip rounds."),
+		raftTerm:         d("rafted_term", "Raft term of a group, as the member asked knows it.", "group"),
+		raftLeader:       d("rafted_is_leader", "1 if the member asked is its group's leader.", "group"),
+		raftMembers:      d("rafted_members", "Members of a raft group.", "group"),
+		raftUnresponsive: d("rafted_unresponsive_followers", "Followers the leader has not heard from within an election timeout.", "group"),
+	}, nil
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supUp,
+		c.peers, c.connections, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.ScrapeTimeout)
+	defer cancel()
+	c.collectProcesses(ch)
+	c.collectSupervisors(ctx, ch)
+	c.collectCluster(ctx, ch)
+	c.collectRafted(ctx, ch)
+}
+
+func (c *Collector) collectProcesses(ch chan<- prometheus.Metric) {
+	table, _ := c.obs.Processes(observer.ProcessQuery{})
+	counts := map[string]int{string(actor.StatusWaiting): 0, string(actor.StatusRunning): 0}
+	buckets := make(map[float64]uint64, len(c.opts.MailboxBuckets))
+	total := 0
+	for _, r := range table.Processes {
+		counts[r.Status]++
+		total += r.MailboxLen
+		for _, b := range c.opts.MailboxBuckets {
+			if float64(r.MailboxLen) <= b {
+				buckets[b]++
+			}
+		}
+	}
+	for _, s := range []string{string(actor.StatusWaiting), string(actor.StatusRunning)} {
+		ch <- prometheus.MustNewConstMetric(c.processes, prometheus.GaugeValue, float64(counts[s]), s)
+	}
+	ch <- prometheus.MustNewConstMetric(c.mailboxTotal, prometheus.GaugeValue, float64(total))
+	ch <- prometheus.MustNewConstHistogram(c.mailbox, uint64(len(table.Processes)), float64(total), buckets)
+	ch <- prometheus.MustNewConstMetric(c.goroutines, prometheus.GaugeValue, float64(c.obs.NodeInfo().Goroutines))
+}
+
+func (c *Collector) collectSupervisors(ctx context.Context, ch chan<- prometheus.Metric) {
+	var walk func(t observer.SupervisorTree)
+	walk = func(t observer.SupervisorTree) {
+		label := t.PID
+		if t.Name != "" {
+			label = t.Name
+		}
+		if t.Error != "" {
+			ch <- prometheus.MustNewConstMetric(c.supUp, prometheus.GaugeValue, 0, label)
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(c.supUp, prometheus.GaugeValue, 1, label)
+		ch <- prometheus.MustNewConstMetric(c.supActive, prometheus.GaugeValue, float64(t.Counts.Active), label)
+		ch <- prometheus.MustNewConstMetric(c.supSpecs, prometheus.GaugeValue, float64(t.Counts.Specs), label)
+		ch <- prometheus.MustNewConstMetric(c.supRestarts, prometheus.CounterValue, float64(t.RestartsSeen), label)
+		for _, child := range t.Children {
+			if child.Supervisor != nil {
+				walk(*child.Supervisor)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, t := range c.obs.Supervisors(ctx) {
+		if seen[t.PID] { // two roots naming one supervisor
+			continue
+		}
+		seen[t.PID] = true
+		walk(t)
+	}
+}
+
+func (c *Collector) collectCluster(ctx context.Context, ch chan<- prometheus.Metric) {
+	opts := c.obs.Options()
+	if opts.Remote == nil && opts.Peers == nil {
+		return
+	}
+	cl := c.obs.Cluster(ctx)
+	connected := 0
+	verdicts := map[string]int{"self": 0, "up": 0, "down": 0}
+	for _, m := range cl.Members {
+		verdicts[m.Verdict]++
+		if m.Connected {
+			connected++
+		}
+		for _, chName := range opts.Channels {
+			if m.Connections != nil {
+				ch <- prometheus.MustNewConstMetric(c.connections, prometheus.GaugeValue, float64(m.Connections[chName]), m.Name, chName)
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(connected))
+	if !cl.Membership {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.members, prometheus.GaugeValue, float64(len(cl.Members)))
+	for _, v := range []string{"self", "up", "down"} {
+		ch <- prometheus.MustNewConstMetric(c.verdicts, prometheus.GaugeValue, float64(verdicts[v]), v)
+	}
+	ch <- prometheus.MustNewConstMetric(c.partitions, prometheus.GaugeValue, float64(len(cl.Partitions)))
+	ch <- prometheus.MustNewConstMetric(c.gossipRounds, prometheus.CounterValue, float64(cl.GossipRounds))
+}
+
+func (c *Collector) collectRafted(ctx context.Context, ch chan<- prometheus.Metric) {
+	for _, g := range c.obs.Rafted(ctx) {
+		if g.Error != "" {
+			continue
+		}
+		leader := 0.0
+		if g.State == "leader" {
+			leader = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.raftTerm, prometheus.GaugeValue, float64(g.Term), g.Server)
+		ch <- prometheus.MustNewConstMetric(c.raftLeader, prometheus.GaugeValue, leader, g.Server)
+		ch <- prometheus.MustNewConstMetric(c.raftMembers, prometheus.GaugeValue, float64(len(g.Members)), g.Server)
+		ch <- prometheus.MustNewConstMetric(c.raftUnresponsive, prometheus.GaugeValue, float64(len(g.Unresponsive)), g.Server)
+	}
+}
+
+// Handler returns an http.Handler serving obs's metrics (and, with
+// GoCollector, the Go runtime's) in Prometheus's exposition formats, from a
+// registry of its own.
+func Handler(obs *observer.Observer, opts Options) (http.Handler, error) {
+	c, err := NewCollector(obs, opts)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	if c.opts.GoCollector {
+		if err := reg.Register(collectors.NewGoCollector()); err != nil {
+			return nil, err
+		}
+		if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+			return nil, err
+		}
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}), nil
+}
