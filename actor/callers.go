@@ -12,6 +12,10 @@ type procExt struct {
 	callers []callerWatch
 	// nodes are the other nodes it is tied to.
 	nodes []string
+	// nodeMons are the node monitors the process holds: node -> count.
+	nodeMons map[string]int
+	// timers are the process's timers still to fire.
+	timers map[*timer]struct{}
 }
 
 func (p *Process) extLocked() *procExt {

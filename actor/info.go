@@ -1,8 +1,10 @@
 package actor
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Status is what a process is doing.
@@ -26,6 +28,35 @@ type ProcessInfo struct {
 	Monitors       []PID  // processes this one monitors by PID
 	MonitorsByName []Name // names this one monitors
 	MonitoredBy    []PID  // processes monitoring this one
+	// Behavior names what the process runs: the GenServer's type for a
+	// server (or what its BehaviorName method says), the Behavior's
+	// type otherwise.
+	Behavior string
+	// Started is when the process was spawned.
+	Started time.Time
+	// MessagesHandled counts the mailbox entries (messages, calls,
+	// signals that became messages) it has handled, or is handling in the
+	// batch it took from its mailbox.
+	MessagesHandled uint64
+}
+
+// BehaviorNamer is implemented by a Behavior or GenServer that names itself
+// for Info (a supervisor says "supervisor").
+type BehaviorNamer interface {
+	BehaviorName() string
+}
+
+func behaviorName(b Behavior) string {
+	if s, ok := b.(*server); ok {
+		if n, ok := s.gs.(BehaviorNamer); ok {
+			return n.BehaviorName()
+		}
+		return fmt.Sprintf("%T", s.gs)
+	}
+	if n, ok := b.(BehaviorNamer); ok {
+		return n.BehaviorName()
+	}
+	return fmt.Sprintf("%T", b)
 }
 
 // Info describes a live local process, or returns ErrNoProc.
@@ -46,6 +77,10 @@ func (n *Node) Info(pid PID) (ProcessInfo, error) {
 		MailboxLen: int(p.pending.Load()),
 		TrapExit:   p.trapExit.Load(),
 		Parent:     p.parent,
+
+		Behavior:        behaviorName(p.behavior),
+		Started:         time.Unix(0, p.started),
+		MessagesHandled: p.handled.Load(),
 	}
 	if p.running {
 		info.Status = StatusRunning

@@ -42,15 +42,17 @@ type Process struct {
 
 	// The rest is guarded by mu: the registered name, the link and monitor
 	// tables, the exit state and the mailbox.
-	name     string
-	links    map[PID]struct{}
-	monOut   map[Ref]Dest    // monitors this process holds: ref -> target
-	monIn    map[Ref]watcher // monitors on this process: ref -> who
-	nodeMons map[string]int  // node monitors this process holds
-	timers   map[*timer]struct{}
-	// ext holds the pending calls' monitors and the other nodes the process
-	// is tied to (callers.go, ties.go).
+	name   string
+	links  map[PID]struct{}
+	monOut map[Ref]Dest    // monitors this process holds: ref -> target
+	monIn  map[Ref]watcher // monitors on this process: ref -> who
+	// ext holds the pending calls' monitors, the other nodes the process
+	// is tied to (callers.go, ties.go), its node monitors and its timers.
 	ext *procExt
+	// started is when the process was spawned (Unix nanoseconds) and
+	// handled how many mailbox entries it has handled: what Info reports.
+	started int64
+	handled atomic.Uint64
 	// doomReason is the exit that is due (doomed), from a signal or from
 	// the process's own handler; once reaped, its final exit reason.
 	doomReason error
@@ -209,6 +211,9 @@ func (p *Process) run() {
 		// keeps its counts exact after every entry, so a place frees as soon
 		// as its message is handled.
 		bounded := p.bound > 0
+		// Counted once per batch, before its first entry is handled (so a
+		// reply seen means its call is counted), not once per message.
+		p.handled.Add(uint64(len(batch)))
 		for i, m := range batch {
 			batch[i] = nil
 			user := p.handle(m)
@@ -219,6 +224,7 @@ func (p *Process) run() {
 				}
 			}
 			if p.doomed.Load() {
+				p.handled.Add(-uint64(len(batch) - i - 1)) // not handled after all
 				p.exit()
 				return
 			}

@@ -171,10 +171,11 @@ func (p *Process) Demonitor(ref Ref) bool {
 // DemonitorNode takes one back.
 func (p *Process) MonitorNode(node string) {
 	p.mu.Lock()
-	if p.nodeMons == nil {
-		p.nodeMons = make(map[string]int)
+	ext := p.extLocked()
+	if ext.nodeMons == nil {
+		ext.nodeMons = make(map[string]int)
 	}
-	p.nodeMons[node]++
+	ext.nodeMons[node]++
 	p.tieLocked(node)
 	p.mu.Unlock()
 }
@@ -182,10 +183,12 @@ func (p *Process) MonitorNode(node string) {
 // DemonitorNode takes back one MonitorNode for node.
 func (p *Process) DemonitorNode(node string) {
 	p.mu.Lock()
-	if p.nodeMons[node] > 1 {
-		p.nodeMons[node]--
-	} else {
-		delete(p.nodeMons, node)
+	if ext := p.ext; ext != nil {
+		if ext.nodeMons[node] > 1 {
+			ext.nodeMons[node]--
+		} else {
+			delete(ext.nodeMons, node)
+		}
 	}
 	p.mu.Unlock()
 }

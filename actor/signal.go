@@ -216,10 +216,12 @@ func (p *Process) nodeDownLocked(node string) {
 			delete(p.monIn, ref)
 		}
 	}
-	for range p.nodeMons[node] {
-		p.push(&signal{kind: sigNodeDownMsg, node: node})
+	if ext := p.ext; ext != nil {
+		for range ext.nodeMons[node] {
+			p.push(&signal{kind: sigNodeDownMsg, node: node})
+		}
+		delete(ext.nodeMons, node)
 	}
-	delete(p.nodeMons, node)
 }
 
 // kill declares the process dead at once with reason: it refuses everything
@@ -266,10 +268,12 @@ func (p *Process) reap(reason error) {
 	}
 	p.reaped, p.closed, p.doomReason = true, true, reason
 	p.queue = nil // spare belongs to the goroutine handling the mailbox
-	timers, links, monIn, monOut := p.timers, p.links, p.monIn, p.monOut
-	p.timers, p.links, p.monIn, p.monOut = nil, nil, nil, nil
+	links, monIn, monOut := p.links, p.monIn, p.monOut
+	p.links, p.monIn, p.monOut = nil, nil, nil
 	var tiedTo []string
+	var timers map[*timer]struct{}
 	if p.ext != nil {
+		timers = p.ext.timers
 		if monIn == nil {
 			monIn = make(map[Ref]watcher, len(p.ext.callers))
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 )
 
 // SpawnOption configures a new process.
@@ -75,6 +76,7 @@ func (n *Node) spawn(parent *Process, b Behavior, monitor bool, opts []SpawnOpti
 		pid:      PID{Node: n.name, Creation: n.creation, ID: n.nextID.Add(1)},
 		behavior: b,
 		bound:    cfg.bound,
+		started:  time.Now().UnixNano(),
 		// Held "running" through Init so that messages sent meanwhile wait.
 		running: true,
 	}

@@ -51,7 +51,9 @@ func cancelTimer(ref TimerRef) bool {
 	t.t.Stop()
 	if t.owner != nil {
 		t.owner.mu.Lock()
-		delete(t.owner.timers, t)
+		if ext := t.owner.ext; ext != nil {
+			delete(ext.timers, t)
+		}
 		t.owner.mu.Unlock()
 	}
 	return true
@@ -76,7 +78,9 @@ func (n *Node) sendAfter(from PID, d time.Duration, to Dest, msg any) TimerRef {
 		}
 		if t.owner != nil {
 			t.owner.mu.Lock()
-			delete(t.owner.timers, t)
+			if ext := t.owner.ext; ext != nil {
+				delete(ext.timers, t)
+			}
 			t.owner.mu.Unlock()
 		}
 		_ = n.send(nil, from, to, msg)
@@ -88,10 +92,11 @@ func (n *Node) sendAfter(from PID, d time.Duration, to Dest, msg any) TimerRef {
 			t.done.Store(true)
 			return TimerRef{t: t}
 		}
-		if o.timers == nil {
-			o.timers = make(map[*timer]struct{})
+		ext := o.extLocked()
+		if ext.timers == nil {
+			ext.timers = make(map[*timer]struct{})
 		}
-		o.timers[t] = struct{}{}
+		ext.timers[t] = struct{}{}
 		// Created under the owner's lock so that finish sees it set.
 		t.t = time.AfterFunc(d, fire)
 		o.mu.Unlock()

@@ -120,18 +120,20 @@
 //
 // # Where it differs from Erlang's observer, and what is missing
 //
-// It shows what the runtime exposes, and no more. The runtime does not
-// record, and so the pages do not show: a process's behaviour and state
-// unless it was started by Inspectable (the runtime has no inspection hook
-// of its own), its count of messages handled, its start time,
-// messages per second in and out of the node or of a connection, connection
+// It shows what the runtime exposes, and no more: a process's behaviour
+// (actor.ProcessInfo.Behavior: the GenServer's type, "supervisor" for
+// supervisors), start time and count of messages handled come from the
+// runtime. The runtime does not record, and so the pages do not show: a
+// process's state unless it was started by Inspectable (the runtime has no
+// inspection hook of its own), messages per second in and out of the node or
+// of a connection, connection
 // bytes, queue bytes and round-trip times, a supervisor's strategy,
 // intensity and restart count (restarts are counted by the observer as it
 // sees a child's PID change, so two restarts between two looks count as one),
 // raft commit indexes and follower lag, and the node's own start time (the
-// uptime is the observer's). Supervisors are found from the roots given, not
-// discovered: a process cannot be asked whether it is a supervisor without
-// sending it a call it may not understand. The cluster page draws this
+// uptime is the observer's). Supervisors are the roots given plus every
+// supervisor whose parent is not one (found by the behaviour the runtime
+// reports). The cluster page draws this
 // node's view: its own connections, and the verdicts of its own failure
 // detector.
 package observer

@@ -172,9 +172,11 @@ type ProcessRow struct {
 	PID  string `json:"pid"`
 	ID   uint64 `json:"id"`
 	Name string `json:"name,omitempty"`
-	// Behaviour is the name a process started by Inspectable gave; the
-	// runtime records none for other processes.
+	// Behaviour is the name a process started by Inspectable gave, else
+	// what the runtime reports (actor.ProcessInfo.Behavior).
 	Behaviour   string `json:"behaviour,omitempty"`
+	Handled     uint64 `json:"handled"` // mailbox entries handled
+	Started     string `json:"started"` // RFC 3339
 	Status      string `json:"status"`
 	MailboxLen  int    `json:"mailbox_len"`
 	Links       int    `json:"links"`
@@ -186,8 +188,14 @@ type ProcessRow struct {
 
 func rowOf(info actor.ProcessInfo) ProcessRow {
 	reg, _ := lookup(info.PID)
+	behaviour := reg.behaviour
+	if behaviour == "" {
+		behaviour = info.Behavior
+	}
 	return ProcessRow{
-		Behaviour:   reg.behaviour,
+		Behaviour:   behaviour,
+		Handled:     info.MessagesHandled,
+		Started:     info.Started.UTC().Format(time.RFC3339Nano),
 		PID:         info.PID.String(),
 		ID:          info.PID.ID,
 		Name:        info.Name,
@@ -247,6 +255,7 @@ var sortKeys = map[string]func(a, b ProcessRow) int{
 	"behaviour": func(a, b ProcessRow) int { return strings.Compare(a.Behaviour, b.Behaviour) },
 	"status":    func(a, b ProcessRow) int { return strings.Compare(a.Status, b.Status) },
 	"mailbox":   func(a, b ProcessRow) int { return a.MailboxLen - b.MailboxLen },
+	"handled":   func(a, b ProcessRow) int { return cmpU64(a.Handled, b.Handled) },
 	"links":     func(a, b ProcessRow) int { return a.Links - b.Links },
 	"monitors":  func(a, b ProcessRow) int { return a.Monitors - b.Monitors },
 }

@@ -65,10 +65,19 @@ func (o *Observer) roots(extra []actor.Dest) []actor.Dest {
 	var out []actor.Dest
 	seen := map[string]bool{}
 	add := func(d actor.Dest) {
-		if d == nil || seen[d.String()] {
+		if d == nil {
 			return
 		}
-		seen[d.String()] = true
+		key := d.String()
+		if name, ok := d.(actor.Name); ok && (name.Node == "" || name.Node == o.node.Name()) {
+			if pid, ok := o.node.WhereIs(name.Name); ok {
+				key = pid.String() // a root given by name is the process it names
+			}
+		}
+		if seen[key] {
+			return
+		}
+		seen[key] = true
 		out = append(out, d)
 	}
 	for _, d := range o.opts.Supervisors {
@@ -81,6 +90,18 @@ func (o *Observer) roots(extra []actor.Dest) []actor.Dest {
 	}
 	for _, d := range extra {
 		add(d)
+	}
+	// Every supervisor whose parent is not one: the roots of the trees
+	// nobody configured.
+	for _, pid := range o.node.Processes() {
+		info, err := o.node.Info(pid)
+		if err != nil || info.Behavior != "supervisor" {
+			continue
+		}
+		if parent, err := o.node.Info(info.Parent); err == nil && parent.Behavior == "supervisor" {
+			continue
+		}
+		add(pid)
 	}
 	return out
 }

@@ -131,3 +131,22 @@ func TestActions(t *testing.T) {
 		}
 	})
 }
+
+// With no roots configured, the trees are found: every supervisor whose
+// parent is not a supervisor is the root of one.
+func TestSupervisorsAreFound(t *testing.T) {
+	bubble(t, func(t *testing.T, n *actor.Node) {
+		tr := startTree(t, n)
+		h := newHandler(t, n, observer.Options{})
+		trees := getJSON[[]observer.SupervisorTree](t, h, "/api/supervisors")
+		if len(trees) != 1 || trees[0].PID != tr.top.String() || len(trees[0].Children) != 3 {
+			t.Fatalf("trees %+v, want the one rooted at top", trees)
+		}
+		page := getJSON[struct {
+			Processes []observer.ProcessRow `json:"processes"`
+		}](t, h, "/api/processes?filter=top")
+		if rows := page.Processes; len(rows) != 1 || rows[0].Behaviour != "supervisor" || rows[0].Started == "" || rows[0].Handled == 0 {
+			t.Fatalf("rows %+v, want top as a supervisor that handled its children's starts", rows)
+		}
+	})
+}

@@ -219,3 +219,6 @@ func alive(p *actor.Process, pid actor.PID) bool {
 	_, err := p.Node().Info(pid)
 	return err == nil
 }
+
+// BehaviorName names supervisors in actor.Node.Info (and so in the observer).
+func (s *server) BehaviorName() string { return "supervisor" }

@@ -138,7 +138,7 @@ function viewNode() {
 const procColumns = [
   ['id', 'PID', r => pidLink(r.pid)], ['name', 'name', r => r.name || ''], ['behaviour', 'behaviour', r => r.behaviour || el('span', {class: 'muted', text: '-'})],
   ['status', 'status', r => el('span', {class: 'status-' + r.status, text: r.status})], ['mailbox', 'mailbox', r => String(r.mailbox_len)],
-  [null, 'handled', () => el('span', {class: 'muted', text: 'n/a'})], ['links', 'links', r => String(r.links)],
+  ['handled', 'handled', r => String(r.handled)], ['links', 'links', r => String(r.links)],
   ['monitors', 'monitors', r => String(r.monitors)], [null, 'monitored by', r => String(r.monitored_by)],
 ];
 const procState = {sort: 'id', order: 'asc', filter: '', status: ''};
@@ -197,7 +197,7 @@ function viewProcess(pid) {
     document.getElementById('view-error').textContent = '';
     setCards(document.getElementById('proc-cards'), [
       ['name', d.name || '-', 'name'], ['behaviour', d.behaviour || '-', 'behaviour'], ['status', d.status, 'status'], ['mailbox', d.mailbox_len, 'mailbox'],
-      ['traps exits', d.trap_exit ? 'yes' : 'no', 'trap'], ['links', d.links, 'links'], ['monitors', d.monitors, 'monitors']]);
+      ['handled', d.handled, 'handled'], ['started', d.started, 'started'], ['traps exits', d.trap_exit ? 'yes' : 'no', 'trap'], ['links', d.links, 'links'], ['monitors', d.monitors, 'monitors']]);
     const acts = document.getElementById('proc-actions');
     if (nodeInfo && nodeInfo.allow_actions && !acts.firstChild) {
       acts.append(el('button', {class: 'danger', id: 'kill', text: 'Kill process',
