@@ -81,6 +81,15 @@ func TestClusterEndpoint(t *testing.T) {
 		if !node.Distributed || len(node.Peers) != 2 || node.Peers[0].Name != "b" || node.Peers[1].Connections[remote.DefaultChannel] < 1 {
 			t.Errorf("node peers %+v", node.Peers)
 		}
+		// Heartbeats flow both ways: counted per peer, and as rates
+		// between two looks.
+		if p := node.Peers[0]; p.BytesIn == 0 || p.BytesOut == 0 || p.FramesIn == 0 || p.FramesOut == 0 {
+			t.Errorf("peer b's traffic %+v", p)
+		}
+		time.Sleep(3 * hb)
+		if node = getJSON[observer.NodeInfo](t, h, "/api/node"); node.FramesInPerSec <= 0 || node.FramesOutPerSec <= 0 {
+			t.Errorf("rates in %v, out %v frames/s", node.FramesInPerSec, node.FramesOutPerSec)
+		}
 		trees := getJSON[[]observer.SupervisorTree](t, h, "/api/supervisors")
 		if len(trees) != 1 || trees[0].PID != a.svc.Supervisor().String() || len(trees[0].Children) == 0 {
 			t.Errorf("the peer service's tree: %+v", trees)

@@ -123,11 +123,12 @@
 // It shows what the runtime exposes, and no more: a process's behaviour
 // (actor.ProcessInfo.Behavior: the GenServer's type, "supervisor" for
 // supervisors), start time and count of messages handled come from the
-// runtime. The runtime does not record, and so the pages do not show: a
-// process's state unless it was started by Inspectable (the runtime has no
-// inspection hook of its own), messages per second in and out of the node or
-// of a connection, connection
-// bytes, queue bytes and round-trip times, a supervisor's strategy,
+// runtime, and each peer's frames and bytes in and out and its queued bytes
+// from remote.ConnStats (the node page turns the frame counts into rates
+// between two looks). The runtime does not record, and so the pages do not
+// show: a process's state unless it was started by Inspectable (the runtime
+// has no inspection hook of its own), local message rates, call latency,
+// round-trip times of connections, a supervisor's strategy,
 // intensity and restart count (restarts are counted by the observer as it
 // sees a child's PID change, so two restarts between two looks count as one),
 // raft commit indexes and follower lag, and the node's own start time (the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/remote"
 )
 
 // Observer reads a node (and, through Options, its distribution layer,
@@ -25,6 +26,14 @@ type Observer struct {
 
 	mu       sync.Mutex
 	children map[childKey]*childSeen // what the observer last saw of each supervisor child
+	traffic  trafficSample           // the remote layer's totals at the last NodeInfo
+}
+
+// trafficSample is the remote layer's frame totals at one moment, from which
+// the next NodeInfo computes rates.
+type trafficSample struct {
+	at      time.Time
+	in, out uint64
 }
 
 type childKey struct {
@@ -94,6 +103,11 @@ type NodeInfo struct {
 	Distributed bool       `json:"distributed"`
 	Addrs       []string   `json:"addrs,omitempty"`
 	Peers       []PeerInfo `json:"peers"`
+	// FramesInPerSec and FramesOutPerSec are the frames (messages and
+	// signals) the remote layer read and wrote per second since the
+	// previous NodeInfo (0 on the first).
+	FramesInPerSec  float64 `json:"frames_in_per_sec"`
+	FramesOutPerSec float64 `json:"frames_out_per_sec"`
 }
 
 // MemoryInfo is a subset of runtime.MemStats, in bytes.
@@ -113,6 +127,14 @@ type PeerInfo struct {
 	Connected bool              `json:"connected"`
 	// Connections counts the connections up per channel.
 	Connections map[string]int `json:"connections"`
+	// Traffic over all its connections (remote.ConnStats), and what waits
+	// in their send queues.
+	FramesOut   uint64 `json:"frames_out"`
+	BytesOut    uint64 `json:"bytes_out"`
+	FramesIn    uint64 `json:"frames_in"`
+	BytesIn     uint64 `json:"bytes_in"`
+	QueueFrames int    `json:"queue_frames"`
+	QueueBytes  int    `json:"queue_bytes"`
 }
 
 // NodeInfo describes the node now.
@@ -143,6 +165,19 @@ func (o *Observer) NodeInfo() NodeInfo {
 		info.Distributed = true
 		info.Addrs = r.Addrs()
 		info.Peers = o.peers()
+		var in, out uint64
+		for _, p := range info.Peers {
+			in, out = in+p.FramesIn, out+p.FramesOut
+		}
+		now := time.Now()
+		o.mu.Lock()
+		last := o.traffic
+		o.traffic = trafficSample{at: now, in: in, out: out}
+		o.mu.Unlock()
+		if secs := now.Sub(last.at).Seconds(); !last.at.IsZero() && secs > 0 && in >= last.in && out >= last.out {
+			info.FramesInPerSec = float64(in-last.in) / secs
+			info.FramesOutPerSec = float64(out-last.out) / secs
+		}
 	}
 	return info
 }
@@ -152,9 +187,22 @@ func (o *Observer) peers() []PeerInfo {
 	r := o.opts.Remote
 	specs := r.Peers()
 	slices.SortFunc(specs, func(a, b remoteSpec) int { return strings.Compare(a.Name, b.Name) })
+	stats := map[string][]remote.ConnStat{}
+	for _, st := range r.ConnStats() {
+		stats[st.Peer] = append(stats[st.Peer], st)
+	}
 	out := make([]PeerInfo, 0, len(specs))
 	for _, sp := range specs {
-		out = append(out, PeerInfo{Name: sp.Name, Addrs: sp.Addrs, Tags: sp.Tags, Connected: r.IsConnected(sp.Name), Connections: o.connections(sp.Name)})
+		pi := PeerInfo{Name: sp.Name, Addrs: sp.Addrs, Tags: sp.Tags, Connected: r.IsConnected(sp.Name), Connections: o.connections(sp.Name)}
+		for _, st := range stats[sp.Name] {
+			pi.FramesOut += st.FramesOut
+			pi.BytesOut += st.BytesOut
+			pi.FramesIn += st.FramesIn
+			pi.BytesIn += st.BytesIn
+			pi.QueueFrames += st.QueueFrames
+			pi.QueueBytes += st.QueueBytes
+		}
+		out = append(out, pi)
 	}
 	return out
 }

@@ -54,6 +54,10 @@ type conn struct {
 	heard, spoke atomic.Bool
 	silent       int
 	ticker       *time.Timer
+
+	// Traffic counts for ConnStats: added once per written batch by the
+	// writer, once per frame by the reader.
+	framesOut, bytesOut, framesIn, bytesIn atomic.Uint64
 }
 
 type queued struct {
@@ -293,11 +297,15 @@ func (c *conn) writeLoop(tc transport.Conn) {
 				c.fail(err)
 				return
 			}
+			written := 0
 			for _, q := range batch {
+				written += len(q.frame)
 				if q.buf != nil {
 					putFrameBuf(q.buf, q.frame)
 				}
 			}
+			c.framesOut.Add(uint64(len(batch)))
+			c.bytesOut.Add(uint64(written))
 			clear(batch)
 			if !c.spoke.Load() {
 				c.spoke.Store(true)
@@ -355,6 +363,8 @@ func (c *conn) readLoop(tc transport.Conn) {
 		if !c.heard.Load() {
 			c.heard.Store(true)
 		}
+		c.framesIn.Add(1)
+		c.bytesIn.Add(uint64(len(b)))
 		if len(b) == 0 {
 			continue // a net tick
 		}

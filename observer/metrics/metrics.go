@@ -70,6 +70,7 @@ type Collector struct {
 	processes, mailboxTotal, mailbox                    *prometheus.Desc
 	supActive, supSpecs, supRestarts, supUp             *prometheus.Desc
 	peers, connections                                  *prometheus.Desc
+	remoteBytes, remoteFrames, remoteQueue              *prometheus.Desc
 	members, verdicts, partitions, gossipRounds         *prometheus.Desc
 	raftTerm, raftLeader, raftMembers, raftUnresponsive *prometheus.Desc
 	goroutines                                          *prometheus.Desc
@@ -103,6 +104,9 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 		supUp:            d("supervisor_up", "1 if the supervisor answered the scrape.", "supervisor"),
 		peers:            d("remote_peers", "Nodes this node has a working connection to."),
 		connections:      d("remote_connections", "Connections up, per peer and channel.", "peer", "channel"),
+		remoteBytes:      d("remote_bytes_total", "Bytes carried over the connections to a peer, by direction (in, out).", "peer", "direction"),
+		remoteFrames:     d("remote_frames_total", "Frames (messages, signals, ticks) carried over the connections to a peer, by direction.", "peer", "direction"),
+		remoteQueue:      d("remote_queue_bytes", "Bytes waiting in the send queues to a peer.", "peer"),
 		members:          d("membership_members", "Cluster members this node knows."),
 		verdicts:         d("detector_verdicts", "Members by the failure detector's verdict.", "verdict"),
 		partitions:       d("partitions", "Injected partitions this node holds."),
@@ -117,7 +121,7 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supUp,
-		c.peers, c.connections, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive} {
+		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive} {
 		ch <- d
 	}
 }
@@ -205,6 +209,15 @@ func (c *Collector) collectCluster(ctx context.Context, ch chan<- prometheus.Met
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(connected))
+	if opts.Remote != nil {
+		for _, p := range c.obs.NodeInfo().Peers {
+			ch <- prometheus.MustNewConstMetric(c.remoteBytes, prometheus.CounterValue, float64(p.BytesIn), p.Name, "in")
+			ch <- prometheus.MustNewConstMetric(c.remoteBytes, prometheus.CounterValue, float64(p.BytesOut), p.Name, "out")
+			ch <- prometheus.MustNewConstMetric(c.remoteFrames, prometheus.CounterValue, float64(p.FramesIn), p.Name, "in")
+			ch <- prometheus.MustNewConstMetric(c.remoteFrames, prometheus.CounterValue, float64(p.FramesOut), p.Name, "out")
+			ch <- prometheus.MustNewConstMetric(c.remoteQueue, prometheus.GaugeValue, float64(p.QueueBytes), p.Name)
+		}
+	}
 	if !cl.Membership {
 		return
 	}

@@ -116,7 +116,8 @@ function viewNode() {
       ['running', d.running, 'running'], ['queued messages', d.mailbox_total, 'mailbox'],
       ['goroutines', d.goroutines, 'goroutines'], ['heap in use', bytes(d.memory.heap_inuse), 'heap'],
       ['stacks', bytes(d.memory.stack_inuse), 'stacks'], ['from the OS', bytes(d.memory.sys), 'sys'],
-      ['GC cycles', d.memory.num_gc, 'gc'], ['Go', d.go_version, 'go']]);
+      ['GC cycles', d.memory.num_gc, 'gc'], ['Go', d.go_version, 'go'],
+      ['frames in/s', Math.round(d.frames_in_per_sec || 0), 'frames-in'], ['frames out/s', Math.round(d.frames_out_per_sec || 0), 'frames-out']]);
     const peers = document.getElementById('node-peers');
     const peerKey = JSON.stringify([d.distributed, d.peers]);
     if (peers.dataset.key === peerKey) return;
@@ -125,11 +126,12 @@ function viewNode() {
     const channels = [...new Set(d.peers.flatMap(p => Object.keys(p.connections)))].sort();
     peers.replaceChildren(el('table', {id: 'peer-table'},
       el('thead', {}, el('tr', {}, el('th', {text: 'peer'}), el('th', {text: 'addresses'}), el('th', {text: 'role'}), el('th', {text: 'connected'}),
-        ...channels.map(c => el('th', {text: 'conns: ' + c})))),
+        ...channels.map(c => el('th', {text: 'conns: ' + c})), el('th', {text: 'in'}), el('th', {text: 'out'}), el('th', {text: 'queued'}))),
       el('tbody', {}, ...d.peers.map(p => el('tr', {},
         el('td', {class: 'mono', text: p.name}), el('td', {class: 'mono', text: (p.addrs || []).join(' ')}),
         el('td', {text: (p.tags || {}).role || ''}), el('td', {text: p.connected ? 'yes' : 'no'}),
-        ...channels.map(c => el('td', {text: String(p.connections[c] || 0)})))))));
+        ...channels.map(c => el('td', {text: String(p.connections[c] || 0)})),
+        el('td', {text: bytes(p.bytes_in)}), el('td', {text: bytes(p.bytes_out)}), el('td', {text: bytes(p.queue_bytes)}))))));
   });
 }
 
