@@ -22,6 +22,7 @@
 //	{'EXIT', Pid, Reason}                ExitMessage
 //	gen_server:call/cast/reply/stop      Call, Cast, Reply, StopProcess, Server(GenServer)
 //	erlang:send_after, cancel_timer      SendAfter, CancelTimer
+//	sys:get_state                        Node.Inspect (the behaviour implements Inspector)
 //	register, whereis                    Register, WhereIs; Resolve for another node
 //	normal, shutdown, kill, killed       Normal, Shutdown, Kill, Killed (error values)
 //	noproc, noconnection, timeout        ErrNoProc, ErrNoConnection, ErrTimeout

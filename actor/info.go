@@ -34,6 +34,9 @@ type ProcessInfo struct {
 	Behavior string
 	// Started is when the process was spawned.
 	Started time.Time
+	// Inspectable tells whether the behaviour implements Inspector, so
+	// that Node.Inspect gets its state.
+	Inspectable bool
 	// MessagesHandled counts the mailbox entries (messages, calls,
 	// signals that became messages) it has handled, or is handling in the
 	// batch it took from its mailbox.
@@ -79,6 +82,7 @@ func (n *Node) Info(pid PID) (ProcessInfo, error) {
 		Parent:     p.parent,
 
 		Behavior:        behaviorName(p.behavior),
+		Inspectable:     inspectorOf(p.behavior) != nil,
 		Started:         time.Unix(0, p.started),
 		MessagesHandled: p.handled.Load(),
 	}

@@ -61,6 +61,7 @@ const (
 	sigNodeDownMsg                       // one NodeDownMessage for a node monitor, in order
 	sigStopProc                          // StopProcess: install an alias monitor, stop in order
 	sigWhereIs                           // Resolve of a name on another node (never reaches a process)
+	sigInspect                           // Inspect: install an alias monitor, answer in order
 )
 
 // signal is a runtime signal. It acts when it reaches the process (see

@@ -42,7 +42,7 @@ func (p *Process) accept(s *signal) error {
 		} else {
 			p.takeCallerLocked(s.ref)
 		}
-	case sigCall, sigStopProc:
+	case sigCall, sigStopProc, sigInspect:
 		if s.kind == sigCall && p.bound > 0 {
 			if p.users.Load() >= p.bound {
 				p.mu.Unlock()
@@ -138,6 +138,8 @@ func (p *Process) handleQueued(s *signal) {
 		p.deliver(CallRequest{From: from, Request: req})
 	case sigStopProc:
 		p.fail(s.reason, true)
+	case sigInspect:
+		_ = p.Reply(From{PID: s.from, Ref: s.ref}, p.inspect())
 	case sigDown:
 		p.mu.Lock()
 		target, ok := p.monOut[s.ref]

@@ -90,14 +90,15 @@
 //
 // # Showing a process's state
 //
-// A gen_server spawned through Inspectable(behaviour, server) is known to
-// the observer: the process table shows its behaviour name, and if the
-// server implements Inspector its process page has a "Show state" button
-// that calls it (on the process's own goroutine, like sys:get_state):
+// A process whose behaviour (or GenServer) implements actor.Inspector shows
+// its state on its process page ("Show state"): the observer asks with
+// actor.Node.Inspect, which the runtime answers on the process's own
+// goroutine, in order with its mailbox, like sys:get_state; a process whose
+// behaviour has no Inspect is never disturbed. Supervisors implement it.
+// Inspectable(behaviour, server) wraps a gen_server to give it a behaviour
+// name of its choosing, and its Inspector a place in the table:
 //
 //	supervisor.BehaviorWorker("cache", func() actor.Behavior { return observer.Inspectable("cache", &cache{}) })
-//
-// Only such processes are ever sent the request.
 //
 // # Panels
 //
@@ -125,13 +126,12 @@
 // supervisors), start time and count of messages handled come from the
 // runtime, and each peer's frames and bytes in and out and its queued bytes
 // from remote.ConnStats (the node page turns the frame counts into rates
-// between two looks). The runtime does not record, and so the pages do not
-// show: a process's state unless it was started by Inspectable (the runtime
-// has no inspection hook of its own), local message rates, call latency,
-// round-trip times of connections, a supervisor's strategy,
-// intensity and restart count (restarts are counted by the observer as it
-// sees a child's PID change, so two restarts between two looks count as one),
-// raft commit indexes and follower lag, and the node's own start time (the
+// between two looks). A process's state is what its behaviour's
+// actor.Inspector returns (actor.Node.Inspect, as sys:get_state), or what
+// Inspectable's wrapper shows; a supervisor shows its strategy, intensity and
+// restart counts that way. The runtime does not record, and so the pages do
+// not show: local message rates, call latency, round-trip times of
+// connections, raft commit indexes and follower lag, and the node's own start time (the
 // uptime is the observer's). Supervisors are the roots given plus every
 // supervisor whose parent is not one (found by the behaviour the runtime
 // reports). The cluster page draws this

@@ -3,6 +3,7 @@ package observer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -15,9 +16,9 @@ import (
 // on the process's own goroutine, between two messages, so it reads the
 // state as the process sees it; it returns a value encoding/json can
 // marshal (anything else is shown formatted with %+v).
-type Inspector interface {
-	Inspect() any
-}
+// It is actor.Inspector: a behaviour that implements it shows its state
+// whether or not it was started by Inspectable.
+type Inspector = actor.Inspector
 
 // Inspectable wraps a gen_server so that the observer knows it: the process
 // table shows behaviour as its behaviour, and, if s implements Inspector,
@@ -168,14 +169,30 @@ type ProcessState struct {
 // never sent the request.
 func (o *Observer) State(ctx context.Context, pid actor.PID) (ProcessState, error) {
 	reg, ok := lookup(pid)
-	if !ok || !reg.inspects {
-		if _, err := o.node.Info(pid); err != nil {
-			return ProcessState{}, err
-		}
-		return ProcessState{}, fmt.Errorf("%w: %s does not show its state (see observer.Inspectable)", ErrNotFound, pid)
-	}
 	cctx, cancel := o.callContext(ctx)
 	defer cancel()
+	if !ok || !reg.inspects {
+		// The runtime's own hook: a behaviour that implements
+		// actor.Inspector (a supervisor does) answers in order.
+		info, err := o.node.Info(pid)
+		if err != nil {
+			return ProcessState{}, err
+		}
+		v, err := o.node.Inspect(cctx, pid)
+		if errors.Is(err, actor.ErrNotInspectable) {
+			return ProcessState{}, fmt.Errorf("%w: %s does not show its state (its behaviour implements no actor.Inspector)", ErrNotFound, pid)
+		}
+		if err != nil {
+			return ProcessState{}, callError("inspect", err)
+		}
+		st := ProcessState{PID: pid.String(), Behaviour: info.Behavior}
+		if b, err := json.Marshal(v); err == nil {
+			st.State = b
+		} else {
+			st.Text = fmt.Sprintf("%+v", v)
+		}
+		return st, nil
+	}
 	reply, err := o.node.Call(cctx, pid, inspectRequest{})
 	if err != nil {
 		return ProcessState{}, callError("inspect", err)

@@ -410,7 +410,7 @@ type ProcessDetail struct {
 	// the observer knows.
 	IsSupervisor bool `json:"is_supervisor"`
 	// Inspectable tells whether /api/process/{pid}/state can show the
-	// process's state (it was started by Inspectable with an Inspector).
+	// process's state (its behaviour implements actor.Inspector).
 	Inspectable bool `json:"inspectable"`
 }
 
@@ -427,8 +427,9 @@ func (o *Observer) Process(ctx context.Context, pid actor.PID) (ProcessDetail, e
 		MonitoredList:  o.refs(info.MonitoredBy),
 		MonitorsByName: []string{},
 	}
+	d.Inspectable = info.Inspectable
 	if reg, ok := lookup(pid); ok {
-		d.Inspectable = reg.inspects
+		d.Inspectable = d.Inspectable || reg.inspects
 	}
 	for _, n := range info.MonitorsByName {
 		d.MonitorsByName = append(d.MonitorsByName, n.String())

@@ -23,8 +23,17 @@ type SupervisorTree struct {
 	// RestartsSeen counts the restarts of its children the observer has
 	// noticed (a child's PID changed between two looks); the supervisor
 	// does not report its own count.
-	RestartsSeen int         `json:"restarts_seen"`
-	Children     []ChildNode `json:"children"`
+	RestartsSeen int `json:"restarts_seen"`
+	// Strategy, Intensity, Period (seconds) and Restarts are the
+	// supervisor's own (supervisor.State, by actor.Node.Inspect): Restarts
+	// counts every restart since it started, RecentRestarts those within
+	// the last Period.
+	Strategy       string      `json:"strategy,omitempty"`
+	Intensity      int         `json:"intensity"`
+	PeriodSeconds  float64     `json:"period_seconds"`
+	Restarts       uint64      `json:"restarts"`
+	RecentRestarts int         `json:"recent_restarts"`
+	Children       []ChildNode `json:"children"`
 	// Error is set when the supervisor could not be asked (it is gone, or
 	// it did not answer in time).
 	Error string `json:"error,omitempty"`
@@ -51,6 +60,7 @@ type ChildNode struct {
 	Status       string          `json:"status"`
 	MailboxLen   int             `json:"mailbox_len"`
 	RestartsSeen int             `json:"restarts_seen"`
+	Restarts     uint64          `json:"restarts"` // the restarts its exits caused, as its supervisor counts them
 	Supervisor   *SupervisorTree `json:"supervisor,omitempty"`
 }
 
@@ -164,8 +174,18 @@ func (o *Observer) tree(ctx context.Context, sup actor.Dest, depth int) Supervis
 		t.Error = callError("which_children", err).Error()
 		return t
 	}
+	childRestarts := map[string]uint64{}
+	if v, err := o.node.Inspect(cctx, pid); err == nil {
+		if st, ok := v.(supervisor.State); ok {
+			t.Strategy, t.Intensity, t.PeriodSeconds = st.Strategy.String(), st.Intensity, st.Period.Seconds()
+			t.Restarts, t.RecentRestarts = st.Restarts, st.Recent
+			for _, c := range st.Children {
+				childRestarts[c.ID] = c.Restarts
+			}
+		}
+	}
 	for _, c := range children {
-		n := ChildNode{ID: c.ID, PID: pidString(c.PID), Type: c.Type.String(), Restart: c.Restart.String(), Restarting: c.Restarting}
+		n := ChildNode{ID: c.ID, PID: pidString(c.PID), Type: c.Type.String(), Restart: c.Restart.String(), Restarting: c.Restarting, Restarts: childRestarts[c.ID]}
 		switch {
 		case c.Restarting:
 			n.Status = "restarting"

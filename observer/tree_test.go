@@ -1,6 +1,7 @@
 package observer_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,6 +63,18 @@ func TestSupervisorsEndpoint(t *testing.T) {
 		w1b := child(t, after, "w1")
 		if w1b.PID == w1.PID || w1b.PID == "" || w1b.RestartsSeen != 1 || after.RestartsSeen != 1 {
 			t.Errorf("after a kill: w1 %+v, tree restarts %d", w1b, after.RestartsSeen)
+		}
+		// The supervisor's own account, by Inspect.
+		if after.Strategy != "one_for_one" || after.Intensity != 10 || after.Restarts != 1 || after.RecentRestarts != 1 || w1b.Restarts != 1 {
+			t.Errorf("supervisor state: %s intensity %d restarts %d (recent %d), w1 restarts %d", after.Strategy, after.Intensity, after.Restarts, after.RecentRestarts, w1b.Restarts)
+		}
+		state := getJSON[observer.ProcessState](t, h, "/api/process/"+url.PathEscape(tr.top.String())+"/state")
+		var sup struct {
+			Strategy string
+			Restarts int
+		}
+		if err := json.Unmarshal(state.State, &sup); err != nil || state.Behaviour != "supervisor" || sup.Strategy != "one_for_one" || sup.Restarts != 1 {
+			t.Errorf("the supervisor's state page: %+v %s (%v)", state, state.State, err)
 		}
 		if child(t, after, "w2").RestartsSeen != 0 {
 			t.Errorf("w2 counted a restart")

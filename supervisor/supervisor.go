@@ -21,6 +21,7 @@ type child struct {
 	// its last PID here, as the key under which the supervisor holds it.
 	pid        actor.PID
 	restarting bool   // a restart failed; a retry is queued
+	restarts   uint64 // restarts this child's exits caused
 	args       []any  // dynamic children: the extra start arguments
 	seq        uint64 // dynamic children: start order
 }
@@ -36,6 +37,8 @@ type server struct {
 	spec     Spec // normalized
 	log      *slog.Logger
 	restarts []time.Time // within the last Period, oldest first
+	// restartsTotal counts the restarts since the supervisor started.
+	restartsTotal uint64
 
 	children []*child             // static children in start order
 	dynamic  map[actor.PID]*child // SimpleOneForOne children
@@ -177,6 +180,8 @@ func (s *server) reportExit(c *child, reason error) {
 // strategy says. It returns ErrReachedMaxRestartIntensity, the supervisor's
 // exit reason, when the restart is one too many.
 func (s *server) restart(p *actor.Process, c *child) error {
+	s.restartsTotal++
+	c.restarts++
 	if !s.addRestart() {
 		s.log.Error("supervisor: reached max restart intensity", "child_id", c.spec.ID,
 			"intensity", s.spec.Intensity, "period", s.spec.Period.String())

@@ -289,9 +289,11 @@ function drawTree(t) {
     const status = c ? c.status : (t.error ? 'exited' : 'running');
     const bad = status === 'restarting' || status === 'stopped' || status === 'exited' || (item.sup && item.sup.error);
     const line1 = c ? c.id : (t.name || t.root || 'supervisor');
-    const line2 = c ? `${c.restart} · ${status}` : `${t.counts.active}/${t.counts.specs} children up`;
-    const restarts = c ? c.restarts_seen : t.restarts_seen;
-    const line3 = restarts ? `restarts seen: ${restarts}` : (c && c.name ? 'name: ' + c.name : '');
+    const line2 = c ? `${c.restart} · ${status}` : `${t.strategy ? t.strategy + ' · ' : ''}${t.counts.active}/${t.counts.specs} up`;
+    // The supervisor's own counts when it reports them, else what the
+    // observer saw change.
+    const restarts = c ? (c.restarts || c.restarts_seen) : (t.strategy ? t.restarts : t.restarts_seen);
+    const line3 = restarts ? `restarts: ${restarts}` + (c ? '' : ` (${t.recent_restarts} of ${t.intensity} in ${t.period_seconds}s)`) : (c && c.name ? 'name: ' + c.name : '');
     const g = sv('a', {class: 'tnode ' + (isSup ? 'sup' : 'worker') + (bad ? ' bad' : ''), href: pid ? '#/process/' + encodeURIComponent(pid) : null,
       'data-id': c ? c.id : 'root', 'data-pid': pid || null, 'data-status': status},
       sv('title', {text: `${pid || 'no process'}${c && c.name ? ' (' + c.name + ')' : ''}`}),
