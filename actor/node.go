@@ -60,6 +60,7 @@ func (c Config) validate() error {
 // timers, under one node name and creation. Many nodes can live in one OS
 // process; each is independent until a remote layer connects them.
 type Node struct {
+	started     time.Time
 	name        string
 	creation    uint32
 	log         *slog.Logger
@@ -116,8 +117,12 @@ func NewNode(cfg Config) (*Node, error) {
 		names:       make(map[string]*Process),
 		aliases:     make(map[uint64]*callWaiter),
 		waiters:     sync.Pool{New: newWaiter},
+		started:     time.Now(),
 	}, nil
 }
+
+// Started returns when the node started.
+func (n *Node) Started() time.Time { return n.started }
 
 // Name returns the node's name.
 func (n *Node) Name() string { return n.name }

@@ -135,7 +135,12 @@ type RaftGroup struct {
 	Leader       string   `json:"leader,omitempty"`
 	Members      []string `json:"members"`
 	Unresponsive []string `json:"unresponsive"`
-	Error        string   `json:"error,omitempty"`
+	Commit       uint64   `json:"commit"`
+	Applied      uint64   `json:"applied"`
+	// Lag is, on the leader, each follower's distance in log entries
+	// behind it (PID -> entries).
+	Lag   map[string]uint64 `json:"lag,omitempty"`
+	Error string            `json:"error,omitempty"`
 }
 
 // Rafted asks each raft member of Options.Rafted for its group's status.
@@ -157,6 +162,13 @@ func (o *Observer) Rafted(ctx context.Context) []RaftGroup {
 		}
 		for _, m := range st.UnresponsiveFollowers {
 			g.Unresponsive = append(g.Unresponsive, m.String())
+		}
+		g.Commit, g.Applied = st.CommitIndex, st.AppliedIndex
+		for _, f := range st.Followers {
+			if g.Lag == nil {
+				g.Lag = map[string]uint64{}
+			}
+			g.Lag[f.PID.String()] = f.Lag
 		}
 		out = append(out, g)
 	}

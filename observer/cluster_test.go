@@ -151,7 +151,8 @@ func TestRaftedEndpoint(t *testing.T) {
 			t.Fatalf("groups %+v", groups)
 		}
 		g := groups[0]
-		if g.State != "leader" || g.Term < 1 || g.Leader != m.PID.String() || !slices.Equal(g.Members, []string{m.PID.String()}) || g.Error != "" {
+		if g.State != "leader" || g.Term < 1 || g.Leader != m.PID.String() || !slices.Equal(g.Members, []string{m.PID.String()}) || g.Error != "" ||
+			g.Commit == 0 || g.Applied != g.Commit {
 			t.Errorf("group %+v", g)
 		}
 		if groups[1].Error == "" {

@@ -130,9 +130,9 @@
 // actor.Inspector returns (actor.Node.Inspect, as sys:get_state), or what
 // Inspectable's wrapper shows; a supervisor shows its strategy, intensity and
 // restart counts that way. The runtime does not record, and so the pages do
-// not show: local message rates, call latency, round-trip times of
-// connections, raft commit indexes and follower lag, and the node's own start time (the
-// uptime is the observer's). Supervisors are the roots given plus every
+// not show: local message rates, call latency and round-trip times of
+// connections (raft groups show their commit and applied indexes and, on the
+// leader, each follower's lag, from rafted.Status). Supervisors are the roots given plus every
 // supervisor whose parent is not one (found by the behaviour the runtime
 // reports). The cluster page draws this
 // node's view: its own connections, and the verdicts of its own failure

@@ -85,8 +85,7 @@ func callError(what string, err error) error {
 type NodeInfo struct {
 	Name     string `json:"name"`
 	Creation uint32 `json:"creation"`
-	// Started is when this observer was created: the node does not record
-	// its own start time.
+	// Started is when the node started.
 	Started       time.Time  `json:"started"`
 	UptimeSeconds float64    `json:"uptime_seconds"`
 	Processes     int        `json:"processes"`
@@ -143,8 +142,8 @@ func (o *Observer) NodeInfo() NodeInfo {
 	info := NodeInfo{
 		Name:          o.node.Name(),
 		Creation:      o.node.Creation(),
-		Started:       o.started,
-		UptimeSeconds: time.Since(o.started).Seconds(),
+		Started:       o.node.Started(),
+		UptimeSeconds: time.Since(o.node.Started()).Seconds(),
 		Processes:     len(rows),
 		Goroutines:    runtime.NumGoroutine(),
 		GoVersion:     runtime.Version(),

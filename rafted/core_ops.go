@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -366,6 +368,9 @@ func (c *core) status() Status {
 		Leader:      c.leaderPID(),
 		CurrentTerm: bs.Term,
 		Config:      c.cfg,
+
+		CommitIndex:  bs.Commit,
+		AppliedIndex: c.applied,
 	}
 	switch c.state {
 	case raft.StateLeader:
@@ -384,6 +389,23 @@ func (c *core) status() Status {
 				s.UnresponsiveFollowers = append(s.UnresponsiveFollowers, c.members[id].PID)
 			}
 		}
+		progress := c.rn.Status().Progress
+		last := progress[c.id].Match
+		for _, id := range c.confState.Voters {
+			if id == c.id {
+				continue
+			}
+			pr, ok := progress[id]
+			if !ok {
+				continue
+			}
+			fp := FollowerProgress{PID: c.members[id].PID, Match: pr.Match}
+			if last > pr.Match {
+				fp.Lag = last - pr.Match
+			}
+			s.Followers = append(s.Followers, fp)
+		}
+		slices.SortFunc(s.Followers, func(a, b FollowerProgress) int { return strings.Compare(a.PID.String(), b.PID.String()) })
 	}
 	return s
 }

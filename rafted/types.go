@@ -80,6 +80,20 @@ type Status struct {
 	StateName string
 	// Config is the group's configuration.
 	Config Config
+	// CommitIndex is the last log index this member knows committed;
+	// AppliedIndex the last it applied to its value.
+	CommitIndex, AppliedIndex uint64
+	// Followers, on the leader: each other member's progress (how far its
+	// log matches the leader's, and how far behind the leader's last index
+	// it is), sorted by PID.
+	Followers []FollowerProgress
+}
+
+// FollowerProgress is a follower's replication progress as its leader sees it.
+type FollowerProgress struct {
+	PID   actor.PID
+	Match uint64 // the highest log index known replicated on it
+	Lag   uint64 // the leader's last index minus Match
 }
 
 // Requests to a member. Values (command and query arguments) travel as

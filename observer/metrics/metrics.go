@@ -73,6 +73,7 @@ type Collector struct {
 	remoteBytes, remoteFrames, remoteQueue              *prometheus.Desc
 	members, verdicts, partitions, gossipRounds         *prometheus.Desc
 	raftTerm, raftLeader, raftMembers, raftUnresponsive *prometheus.Desc
+	raftCommit, raftApplied, raftLag                    *prometheus.Desc
 	goroutines                                          *prometheus.Desc
 }
 
@@ -115,13 +116,16 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 		raftLeader:       d("rafted_is_leader", "1 if the member asked is its group's leader.", "group"),
 		raftMembers:      d("rafted_members", "Members of a raft group.", "group"),
 		raftUnresponsive: d("rafted_unresponsive_followers", "Followers the leader has not heard from within an election timeout.", "group"),
+		raftCommit:       d("rafted_commit_index", "The last log index the member asked knows committed.", "group"),
+		raftApplied:      d("rafted_applied_index", "The last log index the member asked applied.", "group"),
+		raftLag:          d("rafted_follower_lag", "On the leader: log entries a follower is behind.", "group", "follower"),
 	}, nil
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supUp,
-		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive} {
+		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive, c.raftCommit, c.raftApplied, c.raftLag} {
 		ch <- d
 	}
 }
@@ -242,6 +246,11 @@ func (c *Collector) collectRafted(ctx context.Context, ch chan<- prometheus.Metr
 		ch <- prometheus.MustNewConstMetric(c.raftLeader, prometheus.GaugeValue, leader, g.Server)
 		ch <- prometheus.MustNewConstMetric(c.raftMembers, prometheus.GaugeValue, float64(len(g.Members)), g.Server)
 		ch <- prometheus.MustNewConstMetric(c.raftUnresponsive, prometheus.GaugeValue, float64(len(g.Unresponsive)), g.Server)
+		ch <- prometheus.MustNewConstMetric(c.raftCommit, prometheus.GaugeValue, float64(g.Commit), g.Server)
+		ch <- prometheus.MustNewConstMetric(c.raftApplied, prometheus.GaugeValue, float64(g.Applied), g.Server)
+		for follower, lag := range g.Lag {
+			ch <- prometheus.MustNewConstMetric(c.raftLag, prometheus.GaugeValue, float64(lag), g.Server, follower)
+		}
 	}
 }
 

@@ -124,7 +124,7 @@ func TestScrape(t *testing.T) {
 			t.Errorf("supervisor metrics: %v", got)
 		}
 		group := `{group="` + m.Server().String() + `",node="m@test"}`
-		if got["gotp_rafted_is_leader"+group] != 1 || got["gotp_rafted_term"+group] < 1 || got["gotp_rafted_members"+group] != 1 {
+		if got["gotp_rafted_is_leader"+group] != 1 || got["gotp_rafted_term"+group] < 1 || got["gotp_rafted_members"+group] != 1 || got["gotp_rafted_commit_index"+group] < 1 || got["gotp_rafted_applied_index"+group] < 1 {
 			t.Errorf("raft metrics: term %v leader %v", got["gotp_rafted_term"+group], got["gotp_rafted_is_leader"+group])
 		}
 		if _, ok := got[`gotp_remote_peers{node="m@test"}`]; ok {

@@ -112,7 +112,7 @@ function viewNode() {
     document.getElementById('node-name').textContent = d.name;
     setCards(document.getElementById('node-cards'), [
       ['name', d.name, 'name'], ['creation', d.creation, 'creation'],
-      ['observed for', duration(d.uptime_seconds), 'uptime'], ['processes', d.processes, 'processes'],
+      ['uptime', duration(d.uptime_seconds), 'uptime'], ['processes', d.processes, 'processes'],
       ['running', d.running, 'running'], ['queued messages', d.mailbox_total, 'mailbox'],
       ['goroutines', d.goroutines, 'goroutines'], ['heap in use', bytes(d.memory.heap_inuse), 'heap'],
       ['stacks', bytes(d.memory.stack_inuse), 'stacks'], ['from the OS', bytes(d.memory.sys), 'sys'],
@@ -343,10 +343,12 @@ function viewCluster() {
       const box = document.getElementById('rafted');
       if (!box) return;
       if (!groups.length) { box.replaceChildren(el('p', {class: 'muted', text: 'none given (Options.Rafted)'})); return; }
-      box.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, ...['member', 'state', 'term', 'leader', 'members', 'unresponsive'].map(h => el('th', {text: h})))),
+      box.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, ...['member', 'state', 'term', 'leader', 'members', 'unresponsive', 'commit', 'applied', 'follower lag'].map(h => el('th', {text: h})))),
         el('tbody', {}, ...groups.map(g => el('tr', {}, el('td', {class: 'mono', text: g.server}),
           el('td', {class: g.error ? 'error' : '', text: g.error || g.state}), el('td', {text: String(g.term)}),
-          el('td', {}, pidLink(g.leader)), el('td', {class: 'mono', text: g.members.join(' ')}), el('td', {class: 'mono', text: g.unresponsive.join(' ')}))))));
+          el('td', {}, pidLink(g.leader)), el('td', {class: 'mono', text: g.members.join(' ')}), el('td', {class: 'mono', text: g.unresponsive.join(' ')}),
+          el('td', {text: String(g.commit)}), el('td', {text: String(g.applied)}),
+          el('td', {class: 'mono', text: Object.entries(g.lag || {}).map(([p, n]) => p + ': ' + n).join(' ')}))))));
     }).catch(() => {});
   });
 }
