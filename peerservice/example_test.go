@@ -46,3 +46,41 @@ func Example_referral() {
 	// c2 is connected to s1 role server
 	// c2 connected to c1: false
 }
+
+// partisan_peer_service:forward_message(Node, Name, Msg, [{ack, true}]): two
+// nodes of a full mesh, a registered process on one, a message to it by
+// name from the other, acknowledged by the managers.
+func ExampleService_ForwardMessage() {
+	ctx := context.Background()
+	net := transport.NewNetwork(1)
+	start := func(name string) (*actor.Node, *peerservice.Service) {
+		node, _ := actor.NewNode(actor.Config{Name: name})
+		svc, err := peerservice.StartNode(node,
+			remote.Config{Cookie: "example", Transport: net.Transport(name), Listen: []string{name}},
+			peerservice.Config{})
+		if err != nil {
+			panic(err)
+		}
+		return node, svc
+	}
+	_, a := start("a")
+	b, bsvc := start("b")
+	defer a.Stop(ctx)
+	defer bsvc.Stop(ctx)
+	got := make(chan any, 1)
+	b.Spawn(actor.Func(func(p *actor.Process, msg any) error {
+		got <- msg
+		return nil
+	}), actor.WithName("inbox"))
+
+	if err := a.SyncJoin(ctx, bsvc.Myself()); err != nil {
+		panic(err)
+	}
+	err := a.ForwardMessage(ctx, peerservice.ToName("b", "inbox"), "hello", peerservice.ForwardOptions{Ack: true})
+	fmt.Println("forwarded:", err, "received:", <-got)
+	members, _ := a.Members(ctx)
+	fmt.Println("members:", members)
+	// Output:
+	// forwarded: <nil> received: hello
+	// members: [a b]
+}
