@@ -39,6 +39,9 @@ func TestCookieHolderCannotJoinALiveSession(t *testing.T) {
 		net := transport.NewNetwork(21)
 		a, b := startNode(t, net, "a", remote.Config{}), startNode(t, net, "b", remote.Config{})
 		connect(t, a, b)
+		// b reports a up once its side of the handshake is recorded, which
+		// may come after a's Connect returned: let it, before listening.
+		synctest.Wait()
 		events := make(chan remote.Event, 8)
 		b.r.Subscribe(func(e remote.Event) { events <- e })
 		pr := spawnProbe(t, b)
