@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -284,18 +285,27 @@ func TestCrossedConnect(t *testing.T) {
 		if !a.r.IsConnected("b") || !b.r.IsConnected("a") {
 			t.Fatal("not connected both ways")
 		}
-		// Each side saw the peer come up once and never go down.
-		a.r.Stop()
+		// Each side saw the peer come up once and never go down. (Each
+		// node reports on its own goroutine: wait for both reports.)
 		var seen []string
 		for len(seen) < 2 {
 			e := <-events
 			if e == "a:down" || e == "b:down" {
-				break
+				t.Fatalf("%s after %v, before the stop", e, seen)
 			}
 			seen = append(seen, e)
 		}
-		if len(seen) != 2 {
-			t.Fatalf("events before the stop: %v", seen)
+		if slices.Sort(seen); !slices.Equal(seen, []string{"a:up", "b:up"}) {
+			t.Fatalf("events: %v", seen)
+		}
+		a.r.Stop()
+		select {
+		case e := <-events:
+			if e != "a:down" && e != "b:down" {
+				t.Fatalf("after the two ups: %s", e)
+			}
+		case <-ctxT(t).Done():
+			t.Fatal("no down after the stop")
 		}
 	})
 }
