@@ -1,0 +1,136 @@
+// Package ensemble is riak_ensemble on gotp: many small consensus groups
+// (ensembles), each a replicated versioned key/value store, a router pool
+// on every node that finds an ensemble's leader, and a client callable
+// from any node of the cluster, including nodes that host no peers.
+//
+// It ports riak_ensemble's router (riak_ensemble_router), manager
+// (riak_ensemble_manager), peer (riak_ensemble_peer), client
+// (riak_ensemble_client) and backend (riak_ensemble_backend) behaviours.
+// The consensus inside an ensemble is not riak's own protocol but etcd
+// raft (go.etcd.io/raft/v3), as in package rafted.
+//
+// # Use
+//
+//	svc, _ := ensemble.Start(node, peerSvc, ensemble.Config{})   // on every node
+//	_ = svc1.Enable(ctx)                                         // once: a new cluster id
+//	_ = svc2.Join(ctx, "n1")                                     // every other node
+//	_ = svc1.CreateEnsemble(ctx, "users", []string{"n1", "n2", "n3"}, ensemble.MemoryBackend)
+//	cl := svc4.Client()                                          // any node, peers or not
+//	obj, err := cl.KOver(ctx, "users", "alice", []byte("v1"))
+//	obj, err = cl.KGet(ctx, "users", "alice")
+//	obj, err = cl.KUpdate(ctx, "users", "alice", obj, []byte("v2"))
+//
+// Typed[T] wraps a Client with an encoding of T; its Modify is a
+// read-modify-write that retries KUpdate while other writers get in
+// between.
+//
+// Every call to an ensemble needs a ctx with a deadline (ErrNoDeadline
+// otherwise, as riak refuses an infinite timeout). Results are (Object,
+// error); the errors are ErrFailed (a condition does not hold), ErrTimeout
+// (which matches context.DeadlineExceeded) and ErrUnavailable.
+//
+// # Objects and versions
+//
+// An Object carries its key, value and version {Epoch, Seq}: Epoch is the
+// Raft term of the leader that wrote it, Seq the index of the log entry,
+// so versions increase along the log and compare the way riak's do. A key
+// never written, or deleted, reads as an Object with NotFound set; a
+// deleted key keeps its delete's version (read_tombstone).
+//
+// KOver writes unconditionally, KPutOnce only a key that holds nothing,
+// KDelete deletes. KUpdate(key, current, new) and KSafeDelete(key,
+// current) succeed when the key has not changed since the version current
+// holds, and fail with ErrFailed otherwise. This is where the package
+// differs on purpose: riak_ensemble rewrites every key under the new epoch
+// the first time it is touched after a leader change, so a KUpdate with an
+// object read before the change fails although nobody else wrote the key.
+// Here a leader change rewrites nothing, and such an update succeeds.
+//
+// KGet answers from the leader. With Config.ReadMode LeaseRead (the
+// default, riak's trust_lease) the leader answers at once while its lease
+// holds: every tick it renews the lease with a ReadIndex round, and a
+// majority's acknowledgement of one sent at t lets it answer until
+// t + Lease, which is shorter than the follower timeout within which the
+// followers (etcd raft's CheckQuorum) vote for no one else. Without a
+// lease, and with QuorumRead, a read waits for a ReadIndex round
+// confirming the leadership. The ReadRepair option sends the read through
+// the log like a write (riak's read_repair: afterwards every peer of the
+// acknowledging majority holds everything written before it).
+//
+// # How requests find leaders
+//
+// Each node runs Config.RouterPoolSize routers (riak hard-codes 7) and a
+// manager. The manager keeps the node's directory: a map of ensemble
+// views (members, leader, term) behind an atomic pointer, so a lookup is a
+// map read with no lock, as riak's ETS table. It is kept fresh by leader
+// change notifications (a new leader's node tells every cluster member)
+// and by the views a joining node pulls. A client call goes straight to
+// the local peer when it leads; otherwise to a random local router, which
+// hands it to the local peer or forwards it to a random router on the
+// leader's node; a peer that is not the leader forwards it to the leader
+// it knows. Forwarding is a send carrying the caller's From, and whoever
+// serves the request answers the caller directly: the actor layer's call
+// aliases drop an answer that arrives after the caller gave up, so riak's
+// proxy processes are not needed and a late reply never reaches the
+// caller. A request crosses at most Config.MaxHops nodes, so stale
+// directories cannot bounce it for ever; a nack, no known leader, the hop
+// limit and an unreachable node all end as ErrTimeout.
+//
+// # Many groups per node
+//
+// One manager process per node is the multi-raft host of its peers (one
+// gen_server per ensemble per node): one ticker for the node sends a tick
+// to each peer that is not quiescent; the peers hand their Raft messages
+// to the manager, which sends one batch per destination node per flush
+// (a flush runs after everything already in its mailbox). An ensemble
+// goes quiescent when its leader has nothing to do and every follower
+// holds the whole log and has been told the commit index: the leader then
+// tells its followers and all of them stop ticking, so an idle ensemble
+// sends nothing. Any request, proposal or Raft message wakes a peer, and
+// so does the silence of a node hosting another member: managers send
+// each other a heartbeat (an empty batch) every tick, and a node unheard
+// for three ticks (or reported down by the peer service) wakes the
+// quiescent peers with members there, so followers notice a lost leader
+// and a leader a lost majority. 1,000 idle ensembles cost one small frame
+// per node pair per tick.
+//
+// # Cluster and membership
+//
+// Enable makes a cluster of one node with a new id (a UUID); Join adds a
+// node through any member; Remove takes one out. A node of another
+// cluster is refused (ErrOtherCluster), and managers drop peer traffic
+// from nodes with another cluster id. CreateEnsemble starts a peer on each
+// member node; UpdateMembers adds and removes peers in one membership
+// change, through a joint configuration when it makes more than one
+// change (ConfChangeV2), and reports ErrAlreadyMember, ErrNotMember and
+// ErrNotInCluster. New peers catch up from the leader's log or snapshot;
+// a removed peer stops. GetLeader, GetViews and Ensembles read the
+// directory. WatchLeaderStatus sends a process LeaderStatus messages when
+// the local peer of an ensemble starts or stops leading.
+//
+// # Backends
+//
+// A Backend stores one peer's objects; the peer applies committed
+// operations to it in log order and snapshots it for Raft. Two are built
+// in: MemoryBackend, and FileBackend, which keeps each peer's objects in
+// an append-only file under Config.DataDir (one record per write, with a
+// CRC-32C, fsync'd before the write is acknowledged). On open it cuts off
+// a torn last record (a crash mid-write) and refuses to start on damage
+// before the end (ErrCorrupt). Config.Backends adds others by name.
+//
+// # Where it differs from riak_ensemble
+//
+//   - Consensus is etcd raft with PreVote and CheckQuorum; epochs are Raft
+//     terms, sequence numbers are log indexes.
+//   - The conditional update rule above (no rewrite on a new epoch).
+//   - No proxy processes; a hop limit on forwarding.
+//   - The cluster state (id, members) is replicated by the managers
+//     (pushed on change, newest version wins, pulled on join, sent to a
+//     member every 20 ticks) rather than kept in a root ensemble.
+//   - A peer's Raft log is kept in memory: a node that restarts comes back
+//     with empty peers, which must be replaced (UpdateMembers) rather than
+//     restarted in place. The file backend makes every applied write
+//     durable, but a restarted peer does not yet resume from it.
+//   - Peers run under the node's manager (linked to it) rather than under
+//     a separate peer supervisor.
+package ensemble

@@ -1,0 +1,548 @@
+package ensemble
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/gotp-dev/gotp/actor"
+)
+
+// managerName is the registered name of each node's manager.
+const managerName = "gotp_ensemble_manager"
+
+// routerName is the registered name of router i of a node's pool.
+func routerName(i int) string { return fmt.Sprintf("gotp_ensemble_router_%d", i) }
+
+// manager is a node's riak_ensemble_manager and its multi-raft host in one
+// process. As host it drives every local peer with one ticker (a tick goes
+// only to peers that are not quiescent), batches the peers' messages into
+// one frame per destination node per flush, hands arriving messages to the
+// peers, and wakes quiescent peers when a node that hosts another member
+// falls silent. As manager it holds the cluster state (id, members) and the
+// views of every ensemble this node knows, which it publishes to the
+// lock-free directory, and it starts and stops the local peers.
+type manager struct {
+	cfg  Config
+	dir  *directory
+	node string
+	log  *slog.Logger
+
+	peers      map[string]actor.PID
+	member     map[string]bool // the local peer has reported itself a member
+	byPID      map[actor.PID]string
+	awake      map[string]bool
+	awakeList  []string // sorted: the peers that get ticks
+	awakeDirty bool
+	views      map[string]View
+	viewsDirty bool
+	peersDirty bool
+
+	outbox      map[string]*hostBatch
+	flushQueued bool
+	lastHeard   map[string]time.Time
+	silent      map[string]bool
+	ticks       uint64
+
+	cluster clusterState
+}
+
+// clusterState is the cluster's identity and membership. A change made on
+// a node bumps Version and is pushed to every member; the newer state wins
+// (Origin breaks ties), and a state of another cluster id is refused.
+type clusterState struct {
+	ID      string
+	Version uint64
+	Origin  string
+	Members []string
+}
+
+func (s clusterState) newer(o clusterState) bool {
+	return s.Version > o.Version || (s.Version == o.Version && s.Origin > o.Origin)
+}
+
+// Requests to a manager.
+type (
+	startPeerReq struct {
+		Ens       string
+		Members   []string
+		Backend   string
+		Bootstrap bool // create the ensemble with Members (else join it)
+		Cluster   string
+	}
+	stopPeerReq struct{ Ens string }
+	viewsReq    struct{ All bool }
+	viewsReply  struct{ Views []View }
+	clusterReq  struct{}
+	enableReq   struct{ ID string }
+	joinReq     struct{ Node, Cluster string }
+	adoptReq    struct {
+		State clusterState
+		Views []View
+	}
+	removeNodeReq struct{ Node string }
+	nodeDownMsg   struct{ Node string }
+)
+
+var (
+	_ actor.GenServer   = (*manager)(nil)
+	_ actor.Initializer = (*manager)(nil)
+	_ actor.InfoHandler = (*manager)(nil)
+)
+
+func newManager(cfg Config, dir *directory) *manager {
+	return &manager{
+		cfg: cfg, dir: dir, log: cfg.Logger,
+		peers: map[string]actor.PID{}, member: map[string]bool{}, byPID: map[actor.PID]string{}, awake: map[string]bool{},
+		views: map[string]View{}, outbox: map[string]*hostBatch{},
+		lastHeard: map[string]time.Time{}, silent: map[string]bool{},
+	}
+}
+
+func (m *manager) Init(p *actor.Process) error {
+	m.node = p.Node().Name()
+	p.SendAfter(m.cfg.Tick, p.Self(), tickMsg{})
+	return nil
+}
+
+func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, error) {
+	var ret any
+	switch r := req.(type) {
+	case startPeerReq:
+		ret = m.startPeer(p, r)
+	case stopPeerReq:
+		ret = m.stopPeer(p, r.Ens)
+	case viewsReq:
+		ids := make([]string, 0, len(m.views))
+		for id := range m.views {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		vs := make([]View, 0, len(ids))
+		for _, id := range ids {
+			vs = append(vs, m.views[id])
+		}
+		ret = viewsReply{Views: vs}
+	case clusterReq:
+		ret = m.cluster
+	case enableReq:
+		if m.cluster.ID != "" {
+			ret = fmt.Errorf("ensemble: cluster %s already enabled", m.cluster.ID)
+			break
+		}
+		m.cluster = clusterState{ID: r.ID, Version: 1, Origin: m.node, Members: []string{m.node}}
+		ret = m.cluster
+	case joinReq:
+		ret = m.join(p, r)
+	case adoptReq:
+		if m.cluster.ID != "" && m.cluster.ID != r.State.ID {
+			ret = ErrOtherCluster
+			break
+		}
+		m.cluster = r.State
+		for _, v := range r.Views {
+			m.notice(p, v)
+		}
+		ret = okReply{OK: true}
+	case removeNodeReq:
+		ret = m.removeNode(p, r.Node)
+	case updateMembersReq:
+		pid, ok := m.peers[r.Ens]
+		if !ok {
+			ret = ErrTimeout
+			break
+		}
+		if err := p.Send(pid, confRouted{From: from, Add: r.Add, Del: r.Del}); err != nil {
+			ret = ErrTimeout
+			break
+		}
+		ret = actor.NoReply
+	case watchReq:
+		pid, ok := m.peers[r.Ens]
+		if !ok {
+			ret = ErrUnavailable
+			break
+		}
+		_ = p.Send(pid, watchRouted{Watcher: r.Watcher, Stop: r.Stop})
+		ret = okReply{OK: true}
+	case statusReq:
+		pid, ok := m.peers[r.Ens]
+		if !ok {
+			ret = ErrUnavailable
+			break
+		}
+		// The peer answers the caller; the manager does not wait.
+		if err := p.Send(pid, statusRouted{From: from}); err != nil {
+			ret = ErrUnavailable
+			break
+		}
+		ret = actor.NoReply
+	default:
+		ret = fmt.Errorf("ensemble: unknown request %T", req)
+	}
+	return ret, m.flush(p)
+}
+
+func (m *manager) HandleInfo(p *actor.Process, msg any) error {
+	now := time.Now()
+	switch x := msg.(type) {
+	case tickMsg:
+		m.tick(p, now)
+		p.SendAfter(m.cfg.Tick, p.Self(), tickMsg{})
+	case outbound:
+		for _, o := range x.Msgs {
+			m.batchFor(o.node).Envs = append(m.batchFor(o.node).Envs, o.env)
+		}
+		return m.deferFlush(p)
+	case hostBatch:
+		m.receive(p, x, now)
+		return m.deferFlush(p)
+	case peerState:
+		m.peerChanged(p, x)
+	case clusterState:
+		if x.ID == m.cluster.ID && x.newer(m.cluster) {
+			m.cluster = x
+		}
+	case View:
+		m.notice(p, x)
+	case nodeDownMsg:
+		m.fallSilent(p, x.Node)
+	case flushNow:
+		m.flushQueued = false
+	case actor.ExitMessage:
+		if x.From == p.Parent() {
+			return x.Reason
+		}
+		if ens, ok := m.byPID[x.From]; ok {
+			m.log.Warn("ensemble: peer exited", "ensemble", ens, "reason", fmt.Sprint(x.Reason))
+			m.forget(ens)
+		}
+	}
+	return m.flush(p)
+}
+
+func (m *manager) batchFor(node string) *hostBatch {
+	b, ok := m.outbox[node]
+	if !ok {
+		b = &hostBatch{From: m.node, Cluster: m.cluster.ID}
+		m.outbox[node] = b
+	}
+	return b
+}
+
+// tick drives the awake peers, sends a heartbeat to every node that hosts
+// another member of a local ensemble, and finds the silent ones.
+func (m *manager) tick(p *actor.Process, now time.Time) {
+	m.ticks++
+	if m.awakeDirty {
+		m.awakeList = m.awakeList[:0]
+		for ens, on := range m.awake {
+			if on {
+				m.awakeList = append(m.awakeList, ens)
+			}
+		}
+		slices.Sort(m.awakeList)
+		m.awakeDirty = false
+	}
+	for _, ens := range m.awakeList {
+		_ = p.Send(m.peers[ens], tickMsg{})
+	}
+	for _, n := range m.neighbours() {
+		m.batchFor(n) // an empty batch is a heartbeat
+		heard, ok := m.lastHeard[n]
+		if !ok {
+			m.lastHeard[n] = now
+			continue
+		}
+		if now.Sub(heard) > m.cfg.silence() && !m.silent[n] {
+			m.fallSilent(p, n)
+		}
+	}
+	// Anti-entropy of the cluster state: now and then to one member.
+	if m.cluster.ID != "" && m.ticks%20 == 0 && len(m.cluster.Members) > 1 {
+		others := slices.DeleteFunc(slices.Clone(m.cluster.Members), func(n string) bool { return n == m.node })
+		_ = p.Send(actor.Name{Node: others[int(m.ticks/20)%len(others)], Name: managerName}, m.cluster)
+	}
+}
+
+// neighbours are the other nodes that host members of local ensembles,
+// sorted.
+func (m *manager) neighbours() []string {
+	seen := map[string]bool{}
+	var out []string
+	for ens := range m.peers {
+		v := m.views[ens]
+		for _, n := range slices.Concat(v.Members, v.OldMembers) {
+			if n != m.node && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// fallSilent wakes every quiescent local peer with a member on node, so
+// that its followers notice a lost leader and its leader a lost majority.
+func (m *manager) fallSilent(p *actor.Process, node string) {
+	m.silent[node] = true
+	ids := make([]string, 0, len(m.peers))
+	for ens := range m.peers {
+		ids = append(ids, ens)
+	}
+	slices.Sort(ids)
+	for _, ens := range ids {
+		v := m.views[ens]
+		if !m.awake[ens] && (slices.Contains(v.Members, node) || slices.Contains(v.OldMembers, node)) {
+			_ = p.Send(m.peers[ens], wakeMsg{})
+		}
+	}
+}
+
+// receive hands a batch's messages to the local peers, one inbound per
+// peer in order of first appearance, and takes its leader notices.
+func (m *manager) receive(p *actor.Process, b hostBatch, now time.Time) {
+	if b.Cluster != m.cluster.ID {
+		m.log.Warn("ensemble: refused messages of another cluster", "from", b.From, "cluster", b.Cluster)
+		return
+	}
+	m.lastHeard[b.From] = now
+	m.silent[b.From] = false
+	var order []string
+	groups := map[string][]peerEnv{}
+	for _, e := range b.Envs {
+		if _, ok := groups[e.Ens]; !ok {
+			order = append(order, e.Ens)
+		}
+		groups[e.Ens] = append(groups[e.Ens], e)
+	}
+	for _, ens := range order {
+		if pid, ok := m.peers[ens]; ok {
+			_ = p.Send(pid, inbound{From: b.From, Envs: groups[ens]})
+		}
+	}
+	for _, v := range b.Notices {
+		m.notice(p, v)
+	}
+}
+
+// notice merges another node's view of an ensemble: a newer term wins.
+// A local peer whose ensemble no longer lists this node is stopped.
+func (m *manager) notice(p *actor.Process, v View) {
+	cur, ok := m.views[v.Ensemble]
+	if ok && v.Term < cur.Term {
+		return
+	}
+	if ok && v.Term == cur.Term && v.Leader == "" && cur.Leader != "" {
+		return
+	}
+	m.views[v.Ensemble] = v
+	m.viewsDirty = true
+	// A peer still joining is not in the views yet: only one that has been
+	// a member is stopped.
+	if _, local := m.peers[v.Ensemble]; local && m.member[v.Ensemble] && len(v.OldMembers) == 0 &&
+		len(v.Members) > 0 && !slices.Contains(v.Members, m.node) {
+		m.stopPeer(p, v.Ensemble)
+	}
+}
+
+func (m *manager) peerChanged(p *actor.Process, s peerState) {
+	if _, ok := m.peers[s.Ens]; !ok {
+		return
+	}
+	if s.Removed {
+		m.stopPeer(p, s.Ens)
+		return
+	}
+	if m.awake[s.Ens] == s.Quiescent {
+		m.awake[s.Ens] = !s.Quiescent
+		m.awakeDirty = true
+	}
+	if slices.Contains(s.View.Members, m.node) {
+		m.member[s.Ens] = true
+	}
+	old := m.views[s.Ens]
+	v := s.View
+	if len(v.Members) == 0 {
+		v.Members, v.OldMembers = old.Members, old.OldMembers // not configured yet
+	}
+	if v.Term < old.Term {
+		// A notice already told of a newer term than this peer knows.
+		v.Leader, v.Term = old.Leader, old.Term
+	}
+	changed := v.Leader != old.Leader || v.Term != old.Term || !slices.Equal(v.Members, old.Members) ||
+		!slices.Equal(v.OldMembers, old.OldMembers)
+	if !changed {
+		return
+	}
+	m.views[s.Ens] = v
+	m.viewsDirty = true
+	if v.Leader == m.node {
+		// Leader change notification: to every cluster member.
+		for _, n := range m.cluster.Members {
+			if n != m.node {
+				b := m.batchFor(n)
+				b.Notices = append(b.Notices, v)
+			}
+		}
+		for _, n := range slices.Concat(v.Members, v.OldMembers) {
+			if n != m.node && !slices.Contains(m.cluster.Members, n) {
+				b := m.batchFor(n)
+				b.Notices = append(b.Notices, v)
+			}
+		}
+		_ = m.deferFlush(p)
+	}
+}
+
+func (m *manager) startPeer(p *actor.Process, r startPeerReq) any {
+	if r.Cluster != m.cluster.ID {
+		return ErrOtherCluster
+	}
+	if _, ok := m.peers[r.Ens]; ok {
+		return ErrExists
+	}
+	name := r.Backend
+	if name == "" {
+		name = MemoryBackend
+	}
+	nb, ok := m.cfg.Backends[name]
+	if !ok {
+		return fmt.Errorf("ensemble: unknown backend %q", name)
+	}
+	dir := ""
+	if m.cfg.DataDir != "" {
+		dir = filepath.Join(m.cfg.DataDir, r.Ens)
+	}
+	be, err := nb(r.Ens, dir)
+	if err != nil {
+		return fmt.Errorf("ensemble: backend %q: %w", name, err)
+	}
+	in := peerInit{ens: r.Ens, node: m.node, cfg: m.cfg, backend: be, log: m.log.With("ensemble", r.Ens)}
+	if r.Bootstrap {
+		in.members = slices.Clone(r.Members)
+		slices.Sort(in.members)
+	}
+	pid, err := p.Spawn(actor.Server(&peer{in: in, manager: p.Self()}), actor.WithLink())
+	if err != nil {
+		_ = be.Close()
+		return err
+	}
+	m.peers[r.Ens], m.byPID[pid] = pid, r.Ens
+	m.awake[r.Ens], m.awakeDirty, m.peersDirty = true, true, true
+	if _, ok := m.views[r.Ens]; !ok {
+		members := slices.Clone(r.Members)
+		slices.Sort(members)
+		m.views[r.Ens] = View{Ensemble: r.Ens, Members: members}
+		m.viewsDirty = true
+	}
+	return okReply{OK: true}
+}
+
+func (m *manager) stopPeer(p *actor.Process, ens string) any {
+	pid, ok := m.peers[ens]
+	if !ok {
+		return ErrUnavailable
+	}
+	p.Unlink(pid)
+	_ = p.Send(pid, stopMsg{})
+	m.forget(ens)
+	return okReply{OK: true}
+}
+
+func (m *manager) forget(ens string) {
+	pid := m.peers[ens]
+	delete(m.peers, ens)
+	delete(m.member, ens)
+	delete(m.byPID, pid)
+	delete(m.awake, ens)
+	m.awakeDirty, m.peersDirty = true, true
+}
+
+func (m *manager) join(p *actor.Process, r joinReq) any {
+	if m.cluster.ID == "" {
+		return ErrNotEnabled
+	}
+	if r.Cluster != "" && r.Cluster != m.cluster.ID {
+		return ErrOtherCluster
+	}
+	if !slices.Contains(m.cluster.Members, r.Node) {
+		m.setMembers(p, append(slices.Clone(m.cluster.Members), r.Node), "")
+	}
+	return m.cluster
+}
+
+func (m *manager) removeNode(p *actor.Process, node string) any {
+	if m.cluster.ID == "" {
+		return ErrNotEnabled
+	}
+	if !slices.Contains(m.cluster.Members, node) {
+		return ErrNotInCluster
+	}
+	m.setMembers(p, slices.DeleteFunc(slices.Clone(m.cluster.Members), func(n string) bool { return n == node }), node)
+	return okReply{OK: true}
+}
+
+// setMembers makes a new cluster state and pushes it to every member (and
+// to a removed node, which learns it is out).
+func (m *manager) setMembers(p *actor.Process, members []string, removed string) {
+	slices.Sort(members)
+	m.cluster = clusterState{ID: m.cluster.ID, Version: m.cluster.Version + 1, Origin: m.node, Members: members}
+	to := slices.Clone(members)
+	if removed != "" {
+		to = append(to, removed)
+	}
+	for _, n := range to {
+		if n != m.node {
+			_ = p.Send(actor.Name{Node: n, Name: managerName}, m.cluster)
+		}
+	}
+}
+
+func (m *manager) deferFlush(p *actor.Process) error {
+	if m.flushQueued {
+		return nil
+	}
+	if err := p.Send(p.Self(), flushNow{}); err != nil {
+		return m.flush(p)
+	}
+	m.flushQueued = true
+	return nil
+}
+
+// flush sends each node its batch (one message per node, nodes in order)
+// and publishes the directory if it changed.
+func (m *manager) flush(p *actor.Process) error {
+	if len(m.outbox) > 0 {
+		nodes := make([]string, 0, len(m.outbox))
+		for n := range m.outbox {
+			nodes = append(nodes, n)
+		}
+		slices.Sort(nodes)
+		for _, n := range nodes {
+			b := m.outbox[n]
+			b.Cluster = m.cluster.ID
+			if err := p.Send(actor.Name{Node: n, Name: managerName}, *b); err != nil && !errors.Is(err, actor.ErrNoConnection) {
+				m.log.Debug("ensemble: batch not sent", "node", n, "err", err)
+			}
+		}
+		clear(m.outbox)
+	}
+	if m.viewsDirty || m.peersDirty {
+		var views map[string]View
+		var peers map[string]actor.PID
+		if m.viewsDirty {
+			views = m.views
+		}
+		if m.peersDirty {
+			peers = m.peers
+		}
+		m.dir.publish(views, peers)
+		m.viewsDirty, m.peersDirty = false, false
+	}
+	return nil
+}
