@@ -45,9 +45,29 @@ func TestClusterOverTCP(t *testing.T) {
 		})
 		nodes = append(nodes, pn)
 	}
+	// Each node reports the peers its failure detector finds up: wait until
+	// every node has every other one, so no broadcast meets a connection
+	// still being made (the full mesh forms by gossip after the joins).
+	ups := make([]chan string, n)
+	for i, nd := range nodes {
+		ups[i] = make(chan string, 4*n)
+		cancelUp := nd.svc.OnUp("", func(spec remote.NodeSpec) { ups[i] <- spec.Name })
+		t.Cleanup(cancelUp)
+	}
 	for _, nd := range nodes[1:] {
 		if err := nd.svc.SyncJoin(ctx, nodes[0].svc.Myself()); err != nil {
 			t.Fatal(err)
+		}
+	}
+	for i, nd := range nodes {
+		seen := map[string]bool{}
+		for len(seen) < n-1 {
+			select {
+			case name := <-ups[i]:
+				seen[name] = true
+			case <-ctx.Done():
+				t.Fatalf("%s saw only %v up", nd.name, seen)
+			}
 		}
 	}
 	for _, nd := range nodes {
