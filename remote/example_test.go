@@ -50,6 +50,11 @@ func Example() {
 		switch m := msg.(type) {
 		case string:
 			p.Monitor(there)
+			// What one process sends another arrives in order: once a call
+			// after the monitor is answered, the monitor is in place.
+			if _, err := p.Call(context.Background(), there, "sync"); err != nil {
+				return err
+			}
 			downs <- actor.DownMessage{} // monitoring now
 		case actor.DownMessage:
 			downs <- m
