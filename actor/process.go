@@ -204,6 +204,10 @@ func (p *Process) run() {
 		}
 		batch := p.queue
 		p.queue = p.spare[:0]
+		// Counted once per batch, before its first entry is handled (so a
+		// reply seen means its call is counted), while the lock's cache
+		// line is this goroutine's anyway.
+		p.handled.Add(uint64(len(batch)))
 		p.mu.Unlock()
 		// An unbounded mailbox settles its count once per batch, sparing the
 		// producers a cache line that bounces on every message (MailboxLen
@@ -211,9 +215,6 @@ func (p *Process) run() {
 		// keeps its counts exact after every entry, so a place frees as soon
 		// as its message is handled.
 		bounded := p.bound > 0
-		// Counted once per batch, before its first entry is handled (so a
-		// reply seen means its call is counted), not once per message.
-		p.handled.Add(uint64(len(batch)))
 		for i, m := range batch {
 			batch[i] = nil
 			user := p.handle(m)
