@@ -102,8 +102,9 @@
 //     processes check at the same moment when a netsplit heals) the one
 //     with the smaller name dials first and the other waits
 //     Config.ConnectDelay (1 s) before dialing, and does not if a connection
-//     came up meanwhile: two remote layers dialing each other at the same
-//     instant lose the connection. The peer service follows the same rule.
+//     came up meanwhile, so that the two do not dial each other at the same
+//     instant (which the remote layer survives, with one spare connection
+//     more). The peer service follows the same rule.
 //   - A start time not seen before is answered with this process's own, so
 //     a discovery process started after its node connected to others (whose
 //     node-up found no discovery process to tell) learns their start times
