@@ -160,7 +160,10 @@ func decodeBatch(b []byte) (hostBatch, error) {
 	if h.Cluster, b, ok = readString(b); !ok {
 		return h, errBadMessage
 	}
-	if n, b, ok = readUvarint(b); !ok || n > uint64(len(b)) {
+	// Each envelope takes at least 3 bytes (its name's length, its kind,
+	// its size), each view 5: a count is checked against what the bytes
+	// can hold before anything is allocated for it.
+	if n, b, ok = readUvarint(b); !ok || n > uint64(len(b))/3 {
 		return h, errBadMessage
 	}
 	h.Envs = make([]peerEnv, n)
@@ -179,7 +182,7 @@ func decodeBatch(b []byte) (hostBatch, error) {
 		}
 		b = b[size:]
 	}
-	if n, b, ok = readUvarint(b); !ok || n > uint64(len(b)) {
+	if n, b, ok = readUvarint(b); !ok || n > uint64(len(b))/5 {
 		return h, errBadMessage
 	}
 	h.Notices = make([]View, n)
