@@ -75,7 +75,12 @@ func legacyService(parent string) {
 	_, _ = sys.Root.SpawnNamed(pa.PropsFromFunc(func(ctx pa.Context) {
 		switch m := ctx.Message().(type) {
 		case *wrapperspb.StringValue:
-			ctx.Watch(pa.NewPID(parent, m.Value))
+			target := pa.NewPID(parent, m.Value)
+			ctx.Watch(target)
+			// The watch and a request after it travel in order on one
+			// connection: once the request is answered, the watch is in
+			// place on the other side.
+			_, _ = ctx.RequestFuture(target, wrapperspb.String("tea"), 5*time.Second).Result()
 			ctx.Respond(wrapperspb.String("watching"))
 		case *pa.Terminated:
 			ctx.Send(reports, wrapperspb.String("terminated "+m.Who.Id))
