@@ -56,3 +56,30 @@ func TestInfoDescribesTheProcess(t *testing.T) {
 type infoEcho struct{}
 
 func (*infoEcho) HandleCall(_ *actor.Process, _ actor.From, req any) (any, error) { return req, nil }
+
+// The node's count of messages handled goes on including processes that
+// exited.
+func TestNodeMessagesHandled(t *testing.T) {
+	node, err := actor.NewNode(actor.Config{Name: "handled@test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Stop(context.Background())
+	ctx := context.Background()
+	before := node.MessagesHandled()
+	pid, _ := node.Spawn(actor.Server(&infoEcho{}))
+	for range 4 {
+		if _, err := node.Call(ctx, pid, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := node.MessagesHandled() - before; got != 4 {
+		t.Fatalf("handled %d, want 4", got)
+	}
+	if err := node.StopProcess(ctx, pid, actor.Normal); err != nil {
+		t.Fatal(err)
+	}
+	if got := node.MessagesHandled() - before; got < 5 { // the stop request is an entry too
+		t.Fatalf("after the exit: handled %d, want the 4 calls and the stop", got)
+	}
+}

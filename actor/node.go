@@ -97,6 +97,10 @@ type Node struct {
 	// ties holds, per other node, the processes tied to it (ties.go).
 	ties sync.Map // string -> *tiedSet
 
+	// retiredHandled sums the mailbox entries handled by processes that
+	// have exited (see MessagesHandled).
+	retiredHandled atomic.Uint64
+
 	// reapers wake the reaping of a killed process whose forwards were in
 	// flight (*Process -> chan struct{}).
 	reapers sync.Map
@@ -167,6 +171,19 @@ func (n *Node) Processes() []PID {
 	})
 	sort.Slice(pids, func(i, j int) bool { return pids[i].ID < pids[j].ID })
 	return pids
+}
+
+// MessagesHandled returns how many mailbox entries the node's processes have
+// handled since it started, the exited ones' included: sampled twice, it
+// gives the node's message rate. It visits every process; it is for
+// observers, not for hot paths.
+func (n *Node) MessagesHandled() uint64 {
+	total := n.retiredHandled.Load()
+	n.procs.Range(func(_, v any) bool {
+		total += v.(*Process).handled.Load()
+		return true
+	})
+	return total
 }
 
 // Register gives pid the name on this node. A process has at most one name and

@@ -297,6 +297,7 @@ func (p *Process) reap(reason error) {
 	// it again at once.
 	n.unregisterProcess(p)
 	n.procs.Delete(p.pid.ID)
+	n.retiredHandled.Add(p.handled.Load())
 	n.untie(p, tiedTo)
 
 	pids := make([]PID, 0, len(links))

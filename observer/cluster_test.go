@@ -87,8 +87,8 @@ func TestClusterEndpoint(t *testing.T) {
 			t.Errorf("peer b's traffic %+v", p)
 		}
 		time.Sleep(3 * hb)
-		if node = getJSON[observer.NodeInfo](t, h, "/api/node"); node.FramesInPerSec <= 0 || node.FramesOutPerSec <= 0 {
-			t.Errorf("rates in %v, out %v frames/s", node.FramesInPerSec, node.FramesOutPerSec)
+		if node = getJSON[observer.NodeInfo](t, h, "/api/node"); node.FramesInPerSec <= 0 || node.FramesOutPerSec <= 0 || node.MessagesPerSec <= 0 || node.MessagesHandled == 0 {
+			t.Errorf("rates in %v, out %v frames/s, %v messages/s (%d handled)", node.FramesInPerSec, node.FramesOutPerSec, node.MessagesPerSec, node.MessagesHandled)
 		}
 		trees := getJSON[[]observer.SupervisorTree](t, h, "/api/supervisors")
 		if len(trees) != 1 || trees[0].PID != a.svc.Supervisor().String() || len(trees[0].Children) == 0 {

@@ -130,8 +130,8 @@
 // actor.Inspector returns (actor.Node.Inspect, as sys:get_state), or what
 // Inspectable's wrapper shows; a supervisor shows its strategy, intensity and
 // restart counts that way. The runtime does not record, and so the pages do
-// not show: local message rates, call latency and round-trip times of
-// connections (raft groups show their commit and applied indexes and, on the
+// not show: call rates and latency, and round-trip times of connections
+// (the node's message rate comes from actor.Node.MessagesHandled; raft groups show their commit and applied indexes and, on the
 // leader, each follower's lag, from rafted.Status). Supervisors are the roots given plus every
 // supervisor whose parent is not one (found by the behaviour the runtime
 // reports). The cluster page draws this

@@ -32,8 +32,8 @@ type Observer struct {
 // trafficSample is the remote layer's frame totals at one moment, from which
 // the next NodeInfo computes rates.
 type trafficSample struct {
-	at      time.Time
-	in, out uint64
+	at               time.Time
+	in, out, handled uint64
 }
 
 type childKey struct {
@@ -107,6 +107,11 @@ type NodeInfo struct {
 	// previous NodeInfo (0 on the first).
 	FramesInPerSec  float64 `json:"frames_in_per_sec"`
 	FramesOutPerSec float64 `json:"frames_out_per_sec"`
+	// MessagesHandled counts the mailbox entries the node's processes have
+	// handled (actor.Node.MessagesHandled); MessagesPerSec is its rate since
+	// the previous NodeInfo.
+	MessagesHandled uint64  `json:"messages_handled"`
+	MessagesPerSec  float64 `json:"messages_per_sec"`
 }
 
 // MemoryInfo is a subset of runtime.MemStats, in bytes.
@@ -160,22 +165,28 @@ func (o *Observer) NodeInfo() NodeInfo {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	info.Memory = MemoryInfo{HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys, NumGC: ms.NumGC}
+	var in, out uint64
 	if r := o.opts.Remote; r != nil {
 		info.Distributed = true
 		info.Addrs = r.Addrs()
 		info.Peers = o.peers()
-		var in, out uint64
 		for _, p := range info.Peers {
 			in, out = in+p.FramesIn, out+p.FramesOut
 		}
-		now := time.Now()
-		o.mu.Lock()
-		last := o.traffic
-		o.traffic = trafficSample{at: now, in: in, out: out}
-		o.mu.Unlock()
-		if secs := now.Sub(last.at).Seconds(); !last.at.IsZero() && secs > 0 && in >= last.in && out >= last.out {
+	}
+	info.MessagesHandled = o.node.MessagesHandled()
+	now := time.Now()
+	o.mu.Lock()
+	last := o.traffic
+	o.traffic = trafficSample{at: now, in: in, out: out, handled: info.MessagesHandled}
+	o.mu.Unlock()
+	if secs := now.Sub(last.at).Seconds(); !last.at.IsZero() && secs > 0 {
+		if in >= last.in && out >= last.out {
 			info.FramesInPerSec = float64(in-last.in) / secs
 			info.FramesOutPerSec = float64(out-last.out) / secs
+		}
+		if info.MessagesHandled >= last.handled {
+			info.MessagesPerSec = float64(info.MessagesHandled-last.handled) / secs
 		}
 	}
 	return info

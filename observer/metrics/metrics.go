@@ -68,6 +68,7 @@ type Collector struct {
 	opts Options
 
 	processes, mailboxTotal, mailbox                    *prometheus.Desc
+	handled                                             *prometheus.Desc
 	supActive, supSpecs, supRestarts, supUp             *prometheus.Desc
 	peers, connections                                  *prometheus.Desc
 	remoteBytes, remoteFrames, remoteQueue              *prometheus.Desc
@@ -97,6 +98,7 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 		opts:             opts,
 		processes:        d("processes", "Live processes by status.", "status"),
 		mailboxTotal:     d("mailbox_messages", "Messages waiting in all mailboxes."),
+		handled:          d("messages_handled_total", "Mailbox entries (messages, calls, signals that became messages) the node's processes have handled."),
 		mailbox:          d("mailbox_depth", "Mailbox length of each live process."),
 		goroutines:       d("goroutines", "Goroutines of the OS process."),
 		supActive:        d("supervisor_children_active", "Children of a supervisor whose process is alive.", "supervisor"),
@@ -124,7 +126,7 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supUp,
+	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.handled, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supUp,
 		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive, c.raftCommit, c.raftApplied, c.raftLag} {
 		ch <- d
 	}
@@ -158,6 +160,7 @@ func (c *Collector) collectProcesses(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.processes, prometheus.GaugeValue, float64(counts[s]), s)
 	}
 	ch <- prometheus.MustNewConstMetric(c.mailboxTotal, prometheus.GaugeValue, float64(total))
+	ch <- prometheus.MustNewConstMetric(c.handled, prometheus.CounterValue, float64(c.obs.NodeInfo().MessagesHandled))
 	ch <- prometheus.MustNewConstHistogram(c.mailbox, uint64(len(table.Processes)), float64(total), buckets)
 	ch <- prometheus.MustNewConstMetric(c.goroutines, prometheus.GaugeValue, float64(c.obs.NodeInfo().Goroutines))
 }

@@ -127,6 +127,9 @@ func TestScrape(t *testing.T) {
 		if got["gotp_rafted_is_leader"+group] != 1 || got["gotp_rafted_term"+group] < 1 || got["gotp_rafted_members"+group] != 1 || got["gotp_rafted_commit_index"+group] < 1 || got["gotp_rafted_applied_index"+group] < 1 {
 			t.Errorf("raft metrics: term %v leader %v", got["gotp_rafted_term"+group], got["gotp_rafted_is_leader"+group])
 		}
+		if got[`gotp_messages_handled_total{node="m@test"}`] < 1 {
+			t.Errorf("messages handled %v", got[`gotp_messages_handled_total{node="m@test"}`])
+		}
 		if _, ok := got[`gotp_remote_peers{node="m@test"}`]; ok {
 			t.Error("a local node reports remote metrics")
 		}

@@ -117,7 +117,7 @@ function viewNode() {
       ['goroutines', d.goroutines, 'goroutines'], ['heap in use', bytes(d.memory.heap_inuse), 'heap'],
       ['stacks', bytes(d.memory.stack_inuse), 'stacks'], ['from the OS', bytes(d.memory.sys), 'sys'],
       ['GC cycles', d.memory.num_gc, 'gc'], ['Go', d.go_version, 'go'],
-      ['frames in/s', Math.round(d.frames_in_per_sec || 0), 'frames-in'], ['frames out/s', Math.round(d.frames_out_per_sec || 0), 'frames-out']]);
+      ['messages/s', Math.round(d.messages_per_sec || 0), 'msg-rate'], ['frames in/s', Math.round(d.frames_in_per_sec || 0), 'frames-in'], ['frames out/s', Math.round(d.frames_out_per_sec || 0), 'frames-out']]);
     const peers = document.getElementById('node-peers');
     const peerKey = JSON.stringify([d.distributed, d.peers]);
     if (peers.dataset.key === peerKey) return;
