@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // NoReply returned as the reply from HandleCall defers the answer: the server
@@ -143,7 +144,25 @@ func (n *Node) Resolve(ctx context.Context, to Dest) (PID, error) {
 }
 
 func (n *Node) call(ctx context.Context, caller *Process, from PID, to Dest, req any) (any, error) {
+	if obs := n.callObserver.Load(); obs != nil {
+		start := time.Now()
+		v, err := n.request(ctx, caller, from, to, "call", newCallSignal(req))
+		(*obs)(time.Since(start), err)
+		return v, err
+	}
 	return n.request(ctx, caller, from, to, "call", newCallSignal(req))
+}
+
+// ObserveCalls has fn called after every Call made on this node (by a process
+// or from outside one) with how long it took and its error, so that metrics
+// can count calls and their latency; nil stops it. One observer at a time:
+// the last set wins. fn runs on the caller's goroutine and must be quick.
+func (n *Node) ObserveCalls(fn func(d time.Duration, err error)) {
+	if fn == nil {
+		n.callObserver.Store(nil)
+		return
+	}
+	n.callObserver.Store(&fn)
 }
 
 // callSignals recycles call requests: a call's signal is handed to the

@@ -83,3 +83,34 @@ func TestNodeMessagesHandled(t *testing.T) {
 		t.Fatalf("after the exit: handled %d, want the 4 calls and the stop", got)
 	}
 }
+
+// ObserveCalls sees every call with its duration and error.
+func TestObserveCalls(t *testing.T) {
+	node, err := actor.NewNode(actor.Config{Name: "calls@test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Stop(context.Background())
+	var calls, failed int
+	node.ObserveCalls(func(d time.Duration, err error) {
+		calls++
+		if err != nil {
+			failed++
+		}
+		if d <= 0 {
+			t.Errorf("duration %v", d)
+		}
+	})
+	pid, _ := node.Spawn(actor.Server(&infoEcho{}))
+	for range 3 {
+		if _, err := node.Call(context.Background(), pid, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = node.Call(context.Background(), actor.Name{Name: "nobody"}, "x")
+	node.ObserveCalls(nil)
+	_, _ = node.Call(context.Background(), pid, "x")
+	if calls != 4 || failed != 1 {
+		t.Fatalf("observed %d calls, %d failed; want 4 and 1", calls, failed)
+	}
+}

@@ -97,6 +97,9 @@ type Node struct {
 	// ties holds, per other node, the processes tied to it (ties.go).
 	ties sync.Map // string -> *tiedSet
 
+	// callObserver, when set, is told of every call (ObserveCalls).
+	callObserver atomic.Pointer[func(time.Duration, error)]
+
 	// retiredHandled sums the mailbox entries handled by processes that
 	// have exited (see MessagesHandled).
 	retiredHandled atomic.Uint64

@@ -130,8 +130,10 @@
 // actor.Inspector returns (actor.Node.Inspect, as sys:get_state), or what
 // Inspectable's wrapper shows; a supervisor shows its strategy, intensity and
 // restart counts that way. The runtime does not record, and so the pages do
-// not show: call rates and latency, and round-trip times of connections
-// (the node's message rate comes from actor.Node.MessagesHandled; raft groups show their commit and applied indexes and, on the
+// not show: round-trip times measured on live connections (the node page
+// shows each peer's handshake round trip, remote.ConnStat.HandshakeRTT; the
+// node's message rate comes from actor.Node.MessagesHandled; call counts and
+// latency are metrics, from actor.Node.ObserveCalls; raft groups show their commit and applied indexes and, on the
 // leader, each follower's lag, from rafted.Status). Supervisors are the roots given plus every
 // supervisor whose parent is not one (found by the behaviour the runtime
 // reports). The cluster page draws this

@@ -139,6 +139,9 @@ type PeerInfo struct {
 	BytesIn     uint64 `json:"bytes_in"`
 	QueueFrames int    `json:"queue_frames"`
 	QueueBytes  int    `json:"queue_bytes"`
+	// RTTSeconds is the shortest handshake round trip of its connections
+	// (remote.ConnStat.HandshakeRTT): the path's latency at connect time.
+	RTTSeconds float64 `json:"rtt_seconds"`
 }
 
 // NodeInfo describes the node now.
@@ -211,6 +214,9 @@ func (o *Observer) peers() []PeerInfo {
 			pi.BytesIn += st.BytesIn
 			pi.QueueFrames += st.QueueFrames
 			pi.QueueBytes += st.QueueBytes
+			if rtt := st.HandshakeRTT.Seconds(); rtt > 0 && (pi.RTTSeconds == 0 || rtt < pi.RTTSeconds) {
+				pi.RTTSeconds = rtt
+			}
 		}
 		out = append(out, pi)
 	}

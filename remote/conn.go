@@ -58,6 +58,8 @@ type conn struct {
 	// Traffic counts for ConnStats: added once per written batch by the
 	// writer, once per frame by the reader.
 	framesOut, bytesOut, framesIn, bytesIn atomic.Uint64
+	// rtt is the handshake's round trip (under mu).
+	rtt time.Duration
 }
 
 type queued struct {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gotp-dev/gotp/remote/transport"
 	"github.com/gotp-dev/gotp/remote/wire"
@@ -53,6 +54,9 @@ type peerHello struct {
 	index    int
 	maxFrame int    // the largest frame the peer takes (0: unknown)
 	token    []byte // the peer's session token
+	// rtt is the round trip of the handshake's first exchange this side
+	// timed (hello to challenge, or challenge to its answer).
+	rtt time.Duration
 	// proves reports whether the dialer proved it knew key, this node's
 	// token of a session (acceptor side only).
 	proves func(key []byte) bool
@@ -231,6 +235,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 	limitReads(conn, handshakeFrameLimit)
 	defer limitReads(conn, 0)
 
+	sent := time.Now()
 	err := writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Hello{Hello: &wirepb.Hello{
 		Name: r.node.Name(), Creation: r.node.Creation(), Version: protocolVersion,
 		Tags: r.cfg.Tags, Addrs: r.Addrs(), ExpectName: expect,
@@ -244,6 +249,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 	if err != nil {
 		return peerHello{}, err
 	}
+	rtt := time.Since(sent)
 	if rf := f.GetRefuse(); rf != nil {
 		return peerHello{}, refusalOf(rf)
 	}
@@ -309,6 +315,7 @@ func (r *Remote) dialHandshake(ctx context.Context, conn transport.Conn, expect,
 		index:    index,
 		maxFrame: int(ch.GetMaxFrameSize()),
 		token:    token,
+		rtt:      rtt,
 	}, nil
 }
 
@@ -365,6 +372,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn, admit
 		dialerCreation: h.GetCreation(), acceptorCreation: r.node.Creation(),
 		acceptorChallenge: newChallenge(),
 	}
+	sent := time.Now()
 	err = writeFrame(conn, &wirepb.Frame{Body: &wirepb.Frame_Challenge{Challenge: &wirepb.Challenge{
 		Name: r.node.Name(), Creation: r.node.Creation(), Tags: r.cfg.Tags, Addrs: r.Addrs(),
 		Challenge:    tr.acceptorChallenge,
@@ -377,6 +385,7 @@ func (r *Remote) acceptHandshake(ctx context.Context, conn transport.Conn, admit
 	if err != nil {
 		return peer, err
 	}
+	peer.rtt = time.Since(sent)
 	if rf := f.GetRefuse(); rf != nil {
 		return peer, refusalOf(rf)
 	}

@@ -668,6 +668,9 @@ func (r *Remote) established(c *conn, h peerHello) bool {
 		p.peerToken = h.token
 	}
 	c.est = true
+	c.mu.Lock()
+	c.rtt = h.rtt
+	c.mu.Unlock()
 	p.creation = h.creation
 	p.spec = h.spec
 	if h.maxFrame > 0 {

@@ -3,6 +3,7 @@ package remote
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // ConnStat describes one connection to a peer: where it is in the peer's
@@ -23,6 +24,10 @@ type ConnStat struct {
 	BytesIn        uint64
 	QueueFrames    int
 	QueueBytes     int
+	// HandshakeRTT is the round trip of the connection's handshake, timed
+	// by this side (hello to challenge when it dialed, challenge to answer
+	// when it accepted): a sample of the path's latency at connect time.
+	HandshakeRTT time.Duration
 }
 
 // ConnStats describes every connection of every peer, sorted by peer,
@@ -42,6 +47,7 @@ func (r *Remote) ConnStats() []ConnStat {
 				Inbound: c.inbound, Spare: spare[c] || c.movedTo != nil,
 				Up:          c.est && c.err == nil,
 				QueueFrames: len(c.queue), QueueBytes: c.bytes,
+				HandshakeRTT: c.rtt,
 			}
 			c.mu.Unlock()
 			st.FramesOut, st.BytesOut = c.framesOut.Load(), c.bytesOut.Load()

@@ -36,7 +36,7 @@ func TestConnStatsCountTraffic(t *testing.T) {
 		in += st.BytesIn
 	}
 	// Ten calls and ten replies of 1000 bytes each way, plus headers.
-	if out < 10*1000 || in < 10*1000 || !stats[0].Up {
+	if out < 10*1000 || in < 10*1000 || !stats[0].Up || stats[0].HandshakeRTT <= 0 {
 		t.Fatalf("stats %+v: %d bytes out, %d in", stats, out, in)
 	}
 }

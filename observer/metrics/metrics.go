@@ -71,11 +71,15 @@ type Collector struct {
 	handled                                             *prometheus.Desc
 	supActive, supSpecs, supRestarts, supUp             *prometheus.Desc
 	peers, connections                                  *prometheus.Desc
-	remoteBytes, remoteFrames, remoteQueue              *prometheus.Desc
+	remoteBytes, remoteFrames, remoteQueue, remoteRTT   *prometheus.Desc
 	members, verdicts, partitions, gossipRounds         *prometheus.Desc
 	raftTerm, raftLeader, raftMembers, raftUnresponsive *prometheus.Desc
 	raftCommit, raftApplied, raftLag                    *prometheus.Desc
 	goroutines                                          *prometheus.Desc
+
+	// Calls, fed by the node's call observer (actor.Node.ObserveCalls).
+	callDuration prometheus.Histogram
+	callsFailed  prometheus.Counter
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -93,9 +97,27 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(prometheus.BuildFQName(opts.Namespace, "", name), help, labels, node)
 	}
+	fq := func(name string) string { return prometheus.BuildFQName(opts.Namespace, "", name) }
+	callDuration := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: fq("call_duration_seconds"), Help: "Calls made on the node (by its processes or from outside one), by how long they took.",
+		ConstLabels: node, Buckets: prometheus.ExponentialBuckets(10e-6, 4, 10), // 10 µs to ~2.6 s
+	})
+	callsFailed := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: fq("calls_failed_total"), Help: "Calls made on the node that ended with an error (a timeout, noproc, an exit, an error reply).", ConstLabels: node,
+	})
+	// One call observer per node: a second collector of the same node takes
+	// it over.
+	obs.Node().ObserveCalls(func(d time.Duration, err error) {
+		callDuration.Observe(d.Seconds())
+		if err != nil {
+			callsFailed.Inc()
+		}
+	})
 	return &Collector{
 		obs:              obs,
 		opts:             opts,
+		callDuration:     callDuration,
+		callsFailed:      callsFailed,
 		processes:        d("processes", "Live processes by status.", "status"),
 		mailboxTotal:     d("mailbox_messages", "Messages waiting in all mailboxes."),
 		handled:          d("messages_handled_total", "Mailbox entries (messages, calls, signals that became messages) the node's processes have handled."),
@@ -110,6 +132,7 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 		remoteBytes:      d("remote_bytes_total", "Bytes carried over the connections to a peer, by direction (in, out).", "peer", "direction"),
 		remoteFrames:     d("remote_frames_total", "Frames (messages, signals, ticks) carried over the connections to a peer, by direction.", "peer", "direction"),
 		remoteQueue:      d("remote_queue_bytes", "Bytes waiting in the send queues to a peer.", "peer"),
+		remoteRTT:        d("remote_handshake_rtt_seconds", "The shortest handshake round trip of the connections to a peer (the path's latency at connect time).", "peer"),
 		members:          d("membership_members", "Cluster members this node knows."),
 		verdicts:         d("detector_verdicts", "Members by the failure detector's verdict.", "verdict"),
 		partitions:       d("partitions", "Injected partitions this node holds."),
@@ -127,9 +150,11 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.handled, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supUp,
-		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive, c.raftCommit, c.raftApplied, c.raftLag} {
+		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.remoteRTT, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive, c.raftCommit, c.raftApplied, c.raftLag} {
 		ch <- d
 	}
+	c.callDuration.Describe(ch)
+	c.callsFailed.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -137,6 +162,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.ScrapeTimeout)
 	defer cancel()
 	c.collectProcesses(ch)
+	c.callDuration.Collect(ch)
+	c.callsFailed.Collect(ch)
 	c.collectSupervisors(ctx, ch)
 	c.collectCluster(ctx, ch)
 	c.collectRafted(ctx, ch)
@@ -223,6 +250,7 @@ func (c *Collector) collectCluster(ctx context.Context, ch chan<- prometheus.Met
 			ch <- prometheus.MustNewConstMetric(c.remoteFrames, prometheus.CounterValue, float64(p.FramesIn), p.Name, "in")
 			ch <- prometheus.MustNewConstMetric(c.remoteFrames, prometheus.CounterValue, float64(p.FramesOut), p.Name, "out")
 			ch <- prometheus.MustNewConstMetric(c.remoteQueue, prometheus.GaugeValue, float64(p.QueueBytes), p.Name)
+			ch <- prometheus.MustNewConstMetric(c.remoteRTT, prometheus.GaugeValue, p.RTTSeconds, p.Name)
 		}
 	}
 	if !cl.Membership {

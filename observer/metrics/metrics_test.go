@@ -108,6 +108,10 @@ func TestScrape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A call made once the collector watches the node's calls.
+		if _, err := supervisor.WhichChildren(t.Context(), n, top); err != nil {
+			t.Fatal(err)
+		}
 		got := scrape(t, h)
 		procs := got[`gotp_processes{node="m@test",status="running"}`] + got[`gotp_processes{node="m@test",status="waiting"}`]
 		if int(procs) != len(n.Processes()) || got[`gotp_processes{node="m@test",status="running"}`] < 1 {
@@ -126,6 +130,9 @@ func TestScrape(t *testing.T) {
 		group := `{group="` + m.Server().String() + `",node="m@test"}`
 		if got["gotp_rafted_is_leader"+group] != 1 || got["gotp_rafted_term"+group] < 1 || got["gotp_rafted_members"+group] != 1 || got["gotp_rafted_commit_index"+group] < 1 || got["gotp_rafted_applied_index"+group] < 1 {
 			t.Errorf("raft metrics: term %v leader %v", got["gotp_rafted_term"+group], got["gotp_rafted_is_leader"+group])
+		}
+		if got[`gotp_call_duration_seconds_count{node="m@test"}`] < 1 {
+			t.Errorf("calls observed: %v", got[`gotp_call_duration_seconds_count{node="m@test"}`])
 		}
 		if got[`gotp_messages_handled_total{node="m@test"}`] < 1 {
 			t.Errorf("messages handled %v", got[`gotp_messages_handled_total{node="m@test"}`])

@@ -126,12 +126,12 @@ function viewNode() {
     const channels = [...new Set(d.peers.flatMap(p => Object.keys(p.connections)))].sort();
     peers.replaceChildren(el('table', {id: 'peer-table'},
       el('thead', {}, el('tr', {}, el('th', {text: 'peer'}), el('th', {text: 'addresses'}), el('th', {text: 'role'}), el('th', {text: 'connected'}),
-        ...channels.map(c => el('th', {text: 'conns: ' + c})), el('th', {text: 'in'}), el('th', {text: 'out'}), el('th', {text: 'queued'}))),
+        ...channels.map(c => el('th', {text: 'conns: ' + c})), el('th', {text: 'in'}), el('th', {text: 'out'}), el('th', {text: 'queued'}), el('th', {text: 'rtt (connect)'}))),
       el('tbody', {}, ...d.peers.map(p => el('tr', {},
         el('td', {class: 'mono', text: p.name}), el('td', {class: 'mono', text: (p.addrs || []).join(' ')}),
         el('td', {text: (p.tags || {}).role || ''}), el('td', {text: p.connected ? 'yes' : 'no'}),
         ...channels.map(c => el('td', {text: String(p.connections[c] || 0)})),
-        el('td', {text: bytes(p.bytes_in)}), el('td', {text: bytes(p.bytes_out)}), el('td', {text: bytes(p.queue_bytes)}))))));
+        el('td', {text: bytes(p.bytes_in)}), el('td', {text: bytes(p.bytes_out)}), el('td', {text: bytes(p.queue_bytes)}), el('td', {text: (p.rtt_seconds * 1000).toFixed(2) + ' ms'}))))));
   });
 }
 
