@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/internal/pending"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -43,8 +44,7 @@ type peerCore struct {
 	seq          uint64
 	proposals    []raftpb.Entry
 	proposalSeqs []uint64
-	pending      map[uint64]actor.From // by proposal seq: callers of operations
-	pendingOrder []uint64
+	pending      pending.Callers       // by proposal seq: callers of operations
 	pendingConf  map[uint64]actor.From // by seq: callers of UpdateMembers
 	confWaiting  []actor.From          // callers whose change is applied, waiting for the joint configuration to end
 	pendingReads map[uint64][]readReq
@@ -129,7 +129,7 @@ func newPeerCore(in peerInit) (*peerCore, error) {
 		store:        raft.NewMemoryStorage(),
 		backend:      in.backend,
 		names:        map[uint64]string{nodeID(in.node): in.node},
-		pending:      make(map[uint64]actor.From),
+		pending:      pending.Callers{Limit: maxPendingOps},
 		pendingConf:  make(map[uint64]actor.From),
 		pendingReads: make(map[uint64][]readReq),
 		leaseSent:    make(map[uint64]time.Time),
@@ -312,8 +312,7 @@ func (c *peerCore) apply(e raftpb.Entry) error {
 	}
 	obj, opErr := applyOp(c.backend, op, e.Term, e.Index)
 	if proposer == c.id {
-		if from, ok := c.pending[seq]; ok {
-			delete(c.pending, seq)
+		if from, ok := c.pending.Take(seq); ok {
 			if opErr != nil {
 				c.replies = append(c.replies, reply{from, opErr})
 			} else {

@@ -175,8 +175,7 @@ func (c *peerCore) proposeBatch() {
 	}
 	if err := c.rn.Step(raftpb.Message{Type: raftpb.MsgProp, From: c.id, Entries: c.proposals}); err != nil {
 		for _, seq := range c.proposalSeqs {
-			if from, ok := c.pending[seq]; ok {
-				delete(c.pending, seq)
+			if from, ok := c.pending.Take(seq); ok {
 				c.replies = append(c.replies, reply{from, ErrTimeout})
 			}
 		}
@@ -185,23 +184,7 @@ func (c *peerCore) proposeBatch() {
 	c.proposalSeqs = c.proposalSeqs[:0]
 }
 
-func (c *peerCore) addPending(seq uint64, from actor.From) {
-	c.pending[seq] = from
-	c.pendingOrder = append(c.pendingOrder, seq)
-	for len(c.pendingOrder) > maxPendingOps {
-		delete(c.pending, c.pendingOrder[0])
-		c.pendingOrder = c.pendingOrder[1:]
-	}
-	if len(c.pendingOrder) > 2*len(c.pending)+64 {
-		kept := c.pendingOrder[:0]
-		for _, s := range c.pendingOrder {
-			if _, ok := c.pending[s]; ok {
-				kept = append(kept, s)
-			}
-		}
-		c.pendingOrder = kept
-	}
-}
+func (c *peerCore) addPending(seq uint64, from actor.From) { c.pending.Add(seq, from) }
 
 // updateMembers changes the ensemble's members with one ConfChangeV2:
 // several changes go through a joint configuration that raft leaves on

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/internal/pending"
 	"github.com/gotp-dev/gotp/remote/transport"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -49,8 +50,7 @@ type core struct {
 	seq          uint64
 	proposals    []raftpb.Entry // commands accepted since the last process, proposed there as one batch
 	proposalSeqs []uint64       // their sequence numbers
-	pendingCmds  map[uint64]actor.From
-	pendingOrder []uint64
+	pendingCmds  pending.Callers
 	pendingConf  map[uint64]actor.From
 	pendingReads map[uint64][]readReq
 	waitingReads []readReq
@@ -155,7 +155,7 @@ func newCore(in coreInit) (*core, error) {
 		data:         in.newData(),
 		hook:         in.hook,
 		members:      map[uint64]memberAddr{in.id: in.self},
-		pendingCmds:  make(map[uint64]actor.From),
+		pendingCmds:  pending.Callers{Limit: maxPendingCommands},
 		pendingConf:  make(map[uint64]actor.From),
 		pendingReads: make(map[uint64][]readReq),
 		leaseSent:    make(map[uint64]leaseProbe),
@@ -474,8 +474,7 @@ func (c *core) apply(e raftpb.Entry) error {
 		return fmt.Errorf("rafted: log entry of kind %d", o.kind)
 	}
 	if o.proposer == c.id {
-		if from, ok := c.pendingCmds[o.seq]; ok {
-			delete(c.pendingCmds, o.seq)
+		if from, ok := c.pendingCmds.Take(o.seq); ok {
 			c.replies = append(c.replies, reply{from, result})
 		}
 	}

@@ -150,8 +150,7 @@ func (c *core) proposeBatch() {
 	if err != nil {
 		notLeader := c.notLeader()
 		for _, seq := range c.proposalSeqs {
-			if from, ok := c.pendingCmds[seq]; ok {
-				delete(c.pendingCmds, seq)
+			if from, ok := c.pendingCmds.Take(seq); ok {
 				c.replies = append(c.replies, reply{from, notLeader})
 			}
 		}
@@ -171,23 +170,7 @@ func (c *core) proposeAddress(id uint64, addr memberAddr) {
 	c.proposalSeqs = append(c.proposalSeqs, seq)
 }
 
-func (c *core) addPending(seq uint64, from actor.From) {
-	c.pendingCmds[seq] = from
-	c.pendingOrder = append(c.pendingOrder, seq)
-	for len(c.pendingOrder) > maxPendingCommands {
-		delete(c.pendingCmds, c.pendingOrder[0])
-		c.pendingOrder = c.pendingOrder[1:]
-	}
-	if len(c.pendingOrder) > 2*len(c.pendingCmds)+64 {
-		kept := c.pendingOrder[:0]
-		for _, s := range c.pendingOrder {
-			if _, ok := c.pendingCmds[s]; ok {
-				kept = append(kept, s)
-			}
-		}
-		c.pendingOrder = kept
-	}
-}
+func (c *core) addPending(seq uint64, from actor.From) { c.pendingCmds.Add(seq, from) }
 
 func (c *core) queryReq(from actor.From, req queryReq, now time.Time) any {
 	if c.state != raft.StateLeader {
