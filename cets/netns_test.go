@@ -109,7 +109,7 @@ type labProc struct {
 	t     *testing.T
 	name  string
 	stdin io.WriteCloser
-	lines chan string
+	lines <-chan string
 }
 
 // do sends a command and returns its answer.
@@ -148,32 +148,9 @@ func TestNetnsNetsplitWrite(t *testing.T) {
 	procs := make([]*labProc, 2)
 	for i, h := range lab.Hosts {
 		addrs[i] = net.JoinHostPort(h.Addr, "7200")
-		cmd := h.Command(os.Args[0], "-test.run=^TestHelperCetsLabNode$")
-		cmd.Env = append(os.Environ(), "GOTP_CETS_LAB_NODE="+names[i], "GOTP_CETS_LAB_ADDR="+addrs[i])
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = stdin.Close()
-			_ = cmd.Wait()
-		})
-		p := &labProc{t: t, name: names[i], stdin: stdin, lines: make(chan string, 16)}
-		go func() {
-			s := bufio.NewScanner(stdout)
-			for s.Scan() {
-				p.lines <- s.Text()
-			}
-			close(p.lines)
-		}()
-		procs[i] = p
+		stdin, lines := h.Start(t, h.Command(os.Args[0], "-test.run=^TestHelperCetsLabNode$"),
+			"GOTP_CETS_LAB_NODE="+names[i], "GOTP_CETS_LAB_ADDR="+addrs[i])
+		procs[i] = &labProc{t: t, name: names[i], stdin: stdin, lines: lines}
 	}
 	for _, p := range procs {
 		select {

@@ -1,7 +1,6 @@
 package peerservice_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -72,7 +71,7 @@ func TestHelperLabNode(t *testing.T) {
 // labNode is one node's process and the lines it printed.
 type labNode struct {
 	name  string
-	lines chan string
+	lines <-chan string
 }
 
 // TestNetnsFailureDetection runs two servers and a client as three processes
@@ -98,34 +97,10 @@ func TestNetnsFailureDetection(t *testing.T) {
 				seeds = append(seeds, names[j]+"="+addrs[j])
 			}
 		}
-		cmd := h.Command(os.Args[0], "-test.run=^TestHelperLabNode$")
-		cmd.Env = append(os.Environ(),
+		_, lines := h.Start(t, h.Command(os.Args[0], "-test.run=^TestHelperLabNode$"),
 			"GOTP_LAB_NODE="+names[i], "GOTP_LAB_ROLE="+roles[i],
 			"GOTP_LAB_ADDR="+addrs[i], "GOTP_LAB_SEEDS="+strings.Join(seeds, " "))
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = stdin.Close()
-			_ = cmd.Wait()
-		})
-		ln := &labNode{name: names[i], lines: make(chan string, 256)}
-		go func() {
-			s := bufio.NewScanner(stdout)
-			for s.Scan() {
-				ln.lines <- s.Text()
-			}
-			close(ln.lines)
-		}()
-		nodes[i] = ln
+		nodes[i] = &labNode{name: names[i], lines: lines}
 	}
 	// One deadline for the whole test: a node that never reports what it
 	// should fails the test instead of hanging it.

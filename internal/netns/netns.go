@@ -9,7 +9,9 @@
 package netns
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -92,6 +94,39 @@ func (l *Lab) destroy() {
 // Command returns a command that runs inside the host's namespace.
 func (h *Host) Command(name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", h.NS, name}, args...)...)
+}
+
+// Start runs cmd (made by Command) with the environment env added, and
+// returns its standard input and the lines of its standard output (closed
+// when the output ends). The test's cleanup closes its input and waits for
+// it to end.
+func (h *Host) Start(t testing.TB, cmd *exec.Cmd, env ...string) (io.WriteCloser, <-chan string) {
+	t.Helper()
+	cmd.Env = append(os.Environ(), env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	lines := make(chan string, 256)
+	go func() {
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	return stdin, lines
 }
 
 // LinkDown takes the host's link to the bridge down, on the bridge side: the
