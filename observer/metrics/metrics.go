@@ -161,15 +161,17 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.ScrapeTimeout)
 	defer cancel()
-	c.collectProcesses(ch)
+	// One look at the node per scrape: it walks every process.
+	info := c.obs.NodeInfo()
+	c.collectProcesses(ch, info)
 	c.callDuration.Collect(ch)
 	c.callsFailed.Collect(ch)
 	c.collectSupervisors(ctx, ch)
-	c.collectCluster(ctx, ch)
+	c.collectCluster(ctx, ch, info)
 	c.collectRafted(ctx, ch)
 }
 
-func (c *Collector) collectProcesses(ch chan<- prometheus.Metric) {
+func (c *Collector) collectProcesses(ch chan<- prometheus.Metric, info observer.NodeInfo) {
 	table, _ := c.obs.Processes(observer.ProcessQuery{})
 	counts := map[string]int{string(actor.StatusWaiting): 0, string(actor.StatusRunning): 0}
 	buckets := make(map[float64]uint64, len(c.opts.MailboxBuckets))
@@ -187,9 +189,9 @@ func (c *Collector) collectProcesses(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.processes, prometheus.GaugeValue, float64(counts[s]), s)
 	}
 	ch <- prometheus.MustNewConstMetric(c.mailboxTotal, prometheus.GaugeValue, float64(total))
-	ch <- prometheus.MustNewConstMetric(c.handled, prometheus.CounterValue, float64(c.obs.NodeInfo().MessagesHandled))
+	ch <- prometheus.MustNewConstMetric(c.handled, prometheus.CounterValue, float64(info.MessagesHandled))
 	ch <- prometheus.MustNewConstHistogram(c.mailbox, uint64(len(table.Processes)), float64(total), buckets)
-	ch <- prometheus.MustNewConstMetric(c.goroutines, prometheus.GaugeValue, float64(c.obs.NodeInfo().Goroutines))
+	ch <- prometheus.MustNewConstMetric(c.goroutines, prometheus.GaugeValue, float64(info.Goroutines))
 }
 
 func (c *Collector) collectSupervisors(ctx context.Context, ch chan<- prometheus.Metric) {
@@ -223,7 +225,7 @@ func (c *Collector) collectSupervisors(ctx context.Context, ch chan<- prometheus
 	}
 }
 
-func (c *Collector) collectCluster(ctx context.Context, ch chan<- prometheus.Metric) {
+func (c *Collector) collectCluster(ctx context.Context, ch chan<- prometheus.Metric, info observer.NodeInfo) {
 	opts := c.obs.Options()
 	if opts.Remote == nil && opts.Peers == nil {
 		return
@@ -244,7 +246,7 @@ func (c *Collector) collectCluster(ctx context.Context, ch chan<- prometheus.Met
 	}
 	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(connected))
 	if opts.Remote != nil {
-		for _, p := range c.obs.NodeInfo().Peers {
+		for _, p := range info.Peers {
 			ch <- prometheus.MustNewConstMetric(c.remoteBytes, prometheus.CounterValue, float64(p.BytesIn), p.Name, "in")
 			ch <- prometheus.MustNewConstMetric(c.remoteBytes, prometheus.CounterValue, float64(p.BytesOut), p.Name, "out")
 			ch <- prometheus.MustNewConstMetric(c.remoteFrames, prometheus.CounterValue, float64(p.FramesIn), p.Name, "in")
