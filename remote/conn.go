@@ -60,6 +60,12 @@ type conn struct {
 	framesOut, bytesOut, framesIn, bytesIn atomic.Uint64
 	// rtt is the handshake's round trip (under mu).
 	rtt time.Duration
+	// The round-trip probe (tick.go), under mu: the seq of the probe out
+	// (0: none) and when it was queued, the last seq used, and the latest
+	// measured round trip.
+	probeSeq, probeNext uint64
+	probeSent           time.Time
+	probeRTT            time.Duration
 }
 
 type queued struct {
@@ -376,10 +382,16 @@ func (c *conn) readLoop(tc transport.Conn) {
 		if err != nil {
 			var body *wire.BodyError
 			if !errors.As(err, &body) {
-				if f, ferr := wire.DecodeFrame(b); ferr == nil && f.GetFlow() != nil {
-					// A relay's word on traffic for one destination.
-					c.peer.setHeld(f.GetFlow().GetDest(), f.GetFlow().GetBusy())
-					continue
+				if f, ferr := wire.DecodeFrame(b); ferr == nil {
+					switch {
+					case f.GetFlow() != nil:
+						// A relay's word on traffic for one destination.
+						c.peer.setHeld(f.GetFlow().GetDest(), f.GetFlow().GetBusy())
+						continue
+					case f.GetProbe() != nil:
+						c.probed(f.GetProbe())
+						continue
+					}
 				}
 				c.r.log.Warn("malformed frame; closing connection", "peer", c.peer.name, "err", err.Error())
 				c.fail(err)

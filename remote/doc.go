@@ -108,10 +108,12 @@
 // everything across it instead.
 //
 // Every connection ticks as Erlang's net_kernel does (Config.NetTickTime,
-// default 60 s): a connection with nothing to send writes an empty frame
-// every quarter of it, and one that hears nothing for the whole of it is
-// declared lost, so a frozen peer (SIGSTOP, a hung host) is detected. A peer
-// of another protocol version is refused.
+// default 60 s): every quarter of it a connection sends a probe its peer
+// answers at once (an empty frame while the last probe is out), and one
+// that hears nothing for the whole of it is declared lost, so a frozen peer
+// (SIGSTOP, a hung host) is detected. The time to a probe's answer is the
+// live path's round trip, queueing included: ConnStat.RTT. A peer of another
+// protocol version is refused.
 //
 // Losing any connection to a peer takes the peer down: every connection to it
 // closes, every link and monitor across it fires with noconnection, node

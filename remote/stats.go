@@ -8,8 +8,9 @@ import (
 
 // ConnStat describes one connection to a peer: where it is in the peer's
 // channels, whether it is up, what it carried (frames and bytes, length
-// prefixes not counted; net ticks count as frames of no bytes) and what waits
-// in its send queue.
+// prefixes not counted; net ticks count as frames of no bytes, round-trip
+// probes as frames of a few), what waits in its send queue, and its round
+// trip.
 type ConnStat struct {
 	Peer    string
 	Channel string
@@ -28,6 +29,11 @@ type ConnStat struct {
 	// by this side (hello to challenge when it dialed, challenge to answer
 	// when it accepted): a sample of the path's latency at connect time.
 	HandshakeRTT time.Duration
+	// RTT is the latest round trip measured on the live connection: every
+	// net tick interval (Config.NetTickTime/4) each side sends a probe the
+	// other answers at once, queued behind what already waited on both
+	// sides. Zero until the first answer, and when ticking is off.
+	RTT time.Duration
 }
 
 // ConnStats describes every connection of every peer, sorted by peer,
@@ -47,7 +53,7 @@ func (r *Remote) ConnStats() []ConnStat {
 				Inbound: c.inbound, Spare: spare[c] || c.movedTo != nil,
 				Up:          c.est && c.err == nil,
 				QueueFrames: len(c.queue), QueueBytes: c.bytes,
-				HandshakeRTT: c.rtt,
+				HandshakeRTT: c.rtt, RTT: c.probeRTT,
 			}
 			c.mu.Unlock()
 			st.FramesOut, st.BytesOut = c.framesOut.Load(), c.bytesOut.Load()

@@ -298,6 +298,7 @@ type Frame struct {
 	//	*Frame_Accept
 	//	*Frame_Refuse
 	//	*Frame_Flow
+	//	*Frame_Probe
 	Body          isFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -403,6 +404,15 @@ func (x *Frame) GetFlow() *Flow {
 	return nil
 }
 
+func (x *Frame) GetProbe() *Probe {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_Probe); ok {
+			return x.Probe
+		}
+	}
+	return nil
+}
+
 type isFrame_Body interface {
 	isFrame_Body()
 }
@@ -435,6 +445,10 @@ type Frame_Flow struct {
 	Flow *Flow `protobuf:"bytes,7,opt,name=flow,proto3,oneof"`
 }
 
+type Frame_Probe struct {
+	Probe *Probe `protobuf:"bytes,8,opt,name=probe,proto3,oneof"`
+}
+
 func (*Frame_Envelope) isFrame_Body() {}
 
 func (*Frame_Hello) isFrame_Body() {}
@@ -448,6 +462,63 @@ func (*Frame_Accept) isFrame_Body() {}
 func (*Frame_Refuse) isFrame_Body() {}
 
 func (*Frame_Flow) isFrame_Body() {}
+
+func (*Frame_Probe) isFrame_Body() {}
+
+// Probe measures a connection's round trip: each side sends one with reply
+// unset every tick interval, and the other answers at once with the same seq
+// and reply set, on the same connection.
+type Probe struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Reply         bool                   `protobuf:"varint,2,opt,name=reply,proto3" json:"reply,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Probe) Reset() {
+	*x = Probe{}
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Probe) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Probe) ProtoMessage() {}
+
+func (x *Probe) ProtoReflect() protoreflect.Message {
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Probe.ProtoReflect.Descriptor instead.
+func (*Probe) Descriptor() ([]byte, []int) {
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Probe) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Probe) GetReply() bool {
+	if x != nil {
+		return x.Reply
+	}
+	return false
+}
 
 // Flow is a relay's word to a source of relayed traffic: its queue for
 // traffic from this source to dest is full (busy) or has room again. The
@@ -463,7 +534,7 @@ type Flow struct {
 
 func (x *Flow) Reset() {
 	*x = Flow{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +546,7 @@ func (x *Flow) String() string {
 func (*Flow) ProtoMessage() {}
 
 func (x *Flow) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[1]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +559,7 @@ func (x *Flow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Flow.ProtoReflect.Descriptor instead.
 func (*Flow) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{1}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Flow) GetDest() string {
@@ -531,7 +602,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -543,7 +614,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[2]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -556,7 +627,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{2}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Hello) GetName() string {
@@ -657,7 +728,7 @@ type Challenge struct {
 
 func (x *Challenge) Reset() {
 	*x = Challenge{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -669,7 +740,7 @@ func (x *Challenge) String() string {
 func (*Challenge) ProtoMessage() {}
 
 func (x *Challenge) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[3]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -682,7 +753,7 @@ func (x *Challenge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Challenge.ProtoReflect.Descriptor instead.
 func (*Challenge) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{3}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Challenge) GetName() string {
@@ -763,7 +834,7 @@ type ChallengeAck struct {
 
 func (x *ChallengeAck) Reset() {
 	*x = ChallengeAck{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +846,7 @@ func (x *ChallengeAck) String() string {
 func (*ChallengeAck) ProtoMessage() {}
 
 func (x *ChallengeAck) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[4]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +859,7 @@ func (x *ChallengeAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeAck.ProtoReflect.Descriptor instead.
 func (*ChallengeAck) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{4}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ChallengeAck) GetDigest() []byte {
@@ -834,7 +905,7 @@ type Accept struct {
 
 func (x *Accept) Reset() {
 	*x = Accept{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +917,7 @@ func (x *Accept) String() string {
 func (*Accept) ProtoMessage() {}
 
 func (x *Accept) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[5]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +930,7 @@ func (x *Accept) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accept.ProtoReflect.Descriptor instead.
 func (*Accept) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{5}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Accept) GetParallelism() uint32 {
@@ -897,7 +968,7 @@ type Refuse struct {
 
 func (x *Refuse) Reset() {
 	*x = Refuse{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +980,7 @@ func (x *Refuse) String() string {
 func (*Refuse) ProtoMessage() {}
 
 func (x *Refuse) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[6]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +993,7 @@ func (x *Refuse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refuse.ProtoReflect.Descriptor instead.
 func (*Refuse) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{6}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Refuse) GetReason() string {
@@ -972,7 +1043,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1055,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[7]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1068,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{7}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Envelope) GetKind() Kind {
@@ -1075,7 +1146,7 @@ type Pid struct {
 
 func (x *Pid) Reset() {
 	*x = Pid{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1158,7 @@ func (x *Pid) String() string {
 func (*Pid) ProtoMessage() {}
 
 func (x *Pid) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[8]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1171,7 @@ func (x *Pid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pid.ProtoReflect.Descriptor instead.
 func (*Pid) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{8}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Pid) GetNode() string {
@@ -1136,7 +1207,7 @@ type Ref struct {
 
 func (x *Ref) Reset() {
 	*x = Ref{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1219,7 @@ func (x *Ref) String() string {
 func (*Ref) ProtoMessage() {}
 
 func (x *Ref) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[9]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1232,7 @@ func (x *Ref) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ref.ProtoReflect.Descriptor instead.
 func (*Ref) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{9}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Ref) GetNode() string {
@@ -1196,7 +1267,7 @@ type Name struct {
 
 func (x *Name) Reset() {
 	*x = Name{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1279,7 @@ func (x *Name) String() string {
 func (*Name) ProtoMessage() {}
 
 func (x *Name) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[10]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1292,7 @@ func (x *Name) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Name.ProtoReflect.Descriptor instead.
 func (*Name) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{10}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Name) GetNode() string {
@@ -1255,7 +1326,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1338,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[11]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1351,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{11}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -1334,7 +1405,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +1417,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[12]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +1430,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{12}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -1639,7 +1710,7 @@ type Nil struct {
 
 func (x *Nil) Reset() {
 	*x = Nil{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1722,7 @@ func (x *Nil) String() string {
 func (*Nil) ProtoMessage() {}
 
 func (x *Nil) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[13]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1735,7 @@ func (x *Nil) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nil.ProtoReflect.Descriptor instead.
 func (*Nil) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{13}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{14}
 }
 
 // Int is a signed integer and its Go type.
@@ -1678,7 +1749,7 @@ type Int struct {
 
 func (x *Int) Reset() {
 	*x = Int{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1690,7 +1761,7 @@ func (x *Int) String() string {
 func (*Int) ProtoMessage() {}
 
 func (x *Int) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[14]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1703,7 +1774,7 @@ func (x *Int) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Int.ProtoReflect.Descriptor instead.
 func (*Int) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{14}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Int) GetKind() IntKind {
@@ -1731,7 +1802,7 @@ type Uint struct {
 
 func (x *Uint) Reset() {
 	*x = Uint{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1814,7 @@ func (x *Uint) String() string {
 func (*Uint) ProtoMessage() {}
 
 func (x *Uint) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[15]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +1827,7 @@ func (x *Uint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uint.ProtoReflect.Descriptor instead.
 func (*Uint) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{15}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Uint) GetKind() UintKind {
@@ -1783,7 +1854,7 @@ type Cast struct {
 
 func (x *Cast) Reset() {
 	*x = Cast{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1795,7 +1866,7 @@ func (x *Cast) String() string {
 func (*Cast) ProtoMessage() {}
 
 func (x *Cast) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[16]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1808,7 +1879,7 @@ func (x *Cast) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cast.ProtoReflect.Descriptor instead.
 func (*Cast) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{16}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Cast) GetMessage() *Value {
@@ -1829,7 +1900,7 @@ type Proto struct {
 
 func (x *Proto) Reset() {
 	*x = Proto{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +1912,7 @@ func (x *Proto) String() string {
 func (*Proto) ProtoMessage() {}
 
 func (x *Proto) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[17]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +1925,7 @@ func (x *Proto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proto.ProtoReflect.Descriptor instead.
 func (*Proto) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{17}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Proto) GetName() string {
@@ -1883,7 +1954,7 @@ type Registered struct {
 
 func (x *Registered) Reset() {
 	*x = Registered{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +1966,7 @@ func (x *Registered) String() string {
 func (*Registered) ProtoMessage() {}
 
 func (x *Registered) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[18]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +1979,7 @@ func (x *Registered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Registered.ProtoReflect.Descriptor instead.
 func (*Registered) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{18}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Registered) GetName() string {
@@ -1935,7 +2006,7 @@ type List struct {
 
 func (x *List) Reset() {
 	*x = List{}
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[19]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1947,7 +2018,7 @@ func (x *List) String() string {
 func (*List) ProtoMessage() {}
 
 func (x *List) ProtoReflect() protoreflect.Message {
-	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[19]
+	mi := &file_remote_wire_wirepb_wire_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1960,7 +2031,7 @@ func (x *List) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use List.ProtoReflect.Descriptor instead.
 func (*List) Descriptor() ([]byte, []int) {
-	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{19}
+	return file_remote_wire_wirepb_wire_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *List) GetItems() []*Value {
@@ -1974,7 +2045,7 @@ var File_remote_wire_wirepb_wire_proto protoreflect.FileDescriptor
 
 const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\n" +
-	"\x1dremote/wire/wirepb/wire.proto\x12\fgotp.wire.v1\"\xf8\x02\n" +
+	"\x1dremote/wire/wirepb/wire.proto\x12\fgotp.wire.v1\"\xa5\x03\n" +
 	"\x05Frame\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x16.gotp.wire.v1.EnvelopeH\x00R\benvelope\x12+\n" +
 	"\x05hello\x18\x02 \x01(\v2\x13.gotp.wire.v1.HelloH\x00R\x05hello\x127\n" +
@@ -1982,8 +2053,12 @@ const file_remote_wire_wirepb_wire_proto_rawDesc = "" +
 	"\rchallenge_ack\x18\x04 \x01(\v2\x1a.gotp.wire.v1.ChallengeAckH\x00R\fchallengeAck\x12.\n" +
 	"\x06accept\x18\x05 \x01(\v2\x14.gotp.wire.v1.AcceptH\x00R\x06accept\x12.\n" +
 	"\x06refuse\x18\x06 \x01(\v2\x14.gotp.wire.v1.RefuseH\x00R\x06refuse\x12(\n" +
-	"\x04flow\x18\a \x01(\v2\x12.gotp.wire.v1.FlowH\x00R\x04flowB\x06\n" +
-	"\x04body\".\n" +
+	"\x04flow\x18\a \x01(\v2\x12.gotp.wire.v1.FlowH\x00R\x04flow\x12+\n" +
+	"\x05probe\x18\b \x01(\v2\x13.gotp.wire.v1.ProbeH\x00R\x05probeB\x06\n" +
+	"\x04body\"/\n" +
+	"\x05Probe\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x14\n" +
+	"\x05reply\x18\x02 \x01(\bR\x05reply\".\n" +
 	"\x04Flow\x12\x12\n" +
 	"\x04dest\x18\x01 \x01(\tR\x04dest\x12\x12\n" +
 	"\x04busy\x18\x02 \x01(\bR\x04busy\"\x87\x03\n" +
@@ -2152,75 +2227,77 @@ func file_remote_wire_wirepb_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_remote_wire_wirepb_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_remote_wire_wirepb_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_remote_wire_wirepb_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_remote_wire_wirepb_wire_proto_goTypes = []any{
 	(Kind)(0),            // 0: gotp.wire.v1.Kind
 	(ErrorCode)(0),       // 1: gotp.wire.v1.ErrorCode
 	(IntKind)(0),         // 2: gotp.wire.v1.IntKind
 	(UintKind)(0),        // 3: gotp.wire.v1.UintKind
 	(*Frame)(nil),        // 4: gotp.wire.v1.Frame
-	(*Flow)(nil),         // 5: gotp.wire.v1.Flow
-	(*Hello)(nil),        // 6: gotp.wire.v1.Hello
-	(*Challenge)(nil),    // 7: gotp.wire.v1.Challenge
-	(*ChallengeAck)(nil), // 8: gotp.wire.v1.ChallengeAck
-	(*Accept)(nil),       // 9: gotp.wire.v1.Accept
-	(*Refuse)(nil),       // 10: gotp.wire.v1.Refuse
-	(*Envelope)(nil),     // 11: gotp.wire.v1.Envelope
-	(*Pid)(nil),          // 12: gotp.wire.v1.Pid
-	(*Ref)(nil),          // 13: gotp.wire.v1.Ref
-	(*Name)(nil),         // 14: gotp.wire.v1.Name
-	(*Error)(nil),        // 15: gotp.wire.v1.Error
-	(*Value)(nil),        // 16: gotp.wire.v1.Value
-	(*Nil)(nil),          // 17: gotp.wire.v1.Nil
-	(*Int)(nil),          // 18: gotp.wire.v1.Int
-	(*Uint)(nil),         // 19: gotp.wire.v1.Uint
-	(*Cast)(nil),         // 20: gotp.wire.v1.Cast
-	(*Proto)(nil),        // 21: gotp.wire.v1.Proto
-	(*Registered)(nil),   // 22: gotp.wire.v1.Registered
-	(*List)(nil),         // 23: gotp.wire.v1.List
-	nil,                  // 24: gotp.wire.v1.Hello.TagsEntry
-	nil,                  // 25: gotp.wire.v1.Challenge.TagsEntry
-	nil,                  // 26: gotp.wire.v1.Refuse.ReferralTagsEntry
+	(*Probe)(nil),        // 5: gotp.wire.v1.Probe
+	(*Flow)(nil),         // 6: gotp.wire.v1.Flow
+	(*Hello)(nil),        // 7: gotp.wire.v1.Hello
+	(*Challenge)(nil),    // 8: gotp.wire.v1.Challenge
+	(*ChallengeAck)(nil), // 9: gotp.wire.v1.ChallengeAck
+	(*Accept)(nil),       // 10: gotp.wire.v1.Accept
+	(*Refuse)(nil),       // 11: gotp.wire.v1.Refuse
+	(*Envelope)(nil),     // 12: gotp.wire.v1.Envelope
+	(*Pid)(nil),          // 13: gotp.wire.v1.Pid
+	(*Ref)(nil),          // 14: gotp.wire.v1.Ref
+	(*Name)(nil),         // 15: gotp.wire.v1.Name
+	(*Error)(nil),        // 16: gotp.wire.v1.Error
+	(*Value)(nil),        // 17: gotp.wire.v1.Value
+	(*Nil)(nil),          // 18: gotp.wire.v1.Nil
+	(*Int)(nil),          // 19: gotp.wire.v1.Int
+	(*Uint)(nil),         // 20: gotp.wire.v1.Uint
+	(*Cast)(nil),         // 21: gotp.wire.v1.Cast
+	(*Proto)(nil),        // 22: gotp.wire.v1.Proto
+	(*Registered)(nil),   // 23: gotp.wire.v1.Registered
+	(*List)(nil),         // 24: gotp.wire.v1.List
+	nil,                  // 25: gotp.wire.v1.Hello.TagsEntry
+	nil,                  // 26: gotp.wire.v1.Challenge.TagsEntry
+	nil,                  // 27: gotp.wire.v1.Refuse.ReferralTagsEntry
 }
 var file_remote_wire_wirepb_wire_proto_depIdxs = []int32{
-	11, // 0: gotp.wire.v1.Frame.envelope:type_name -> gotp.wire.v1.Envelope
-	6,  // 1: gotp.wire.v1.Frame.hello:type_name -> gotp.wire.v1.Hello
-	7,  // 2: gotp.wire.v1.Frame.challenge:type_name -> gotp.wire.v1.Challenge
-	8,  // 3: gotp.wire.v1.Frame.challenge_ack:type_name -> gotp.wire.v1.ChallengeAck
-	9,  // 4: gotp.wire.v1.Frame.accept:type_name -> gotp.wire.v1.Accept
-	10, // 5: gotp.wire.v1.Frame.refuse:type_name -> gotp.wire.v1.Refuse
-	5,  // 6: gotp.wire.v1.Frame.flow:type_name -> gotp.wire.v1.Flow
-	24, // 7: gotp.wire.v1.Hello.tags:type_name -> gotp.wire.v1.Hello.TagsEntry
-	25, // 8: gotp.wire.v1.Challenge.tags:type_name -> gotp.wire.v1.Challenge.TagsEntry
-	26, // 9: gotp.wire.v1.Refuse.referral_tags:type_name -> gotp.wire.v1.Refuse.ReferralTagsEntry
-	0,  // 10: gotp.wire.v1.Envelope.kind:type_name -> gotp.wire.v1.Kind
-	12, // 11: gotp.wire.v1.Envelope.from:type_name -> gotp.wire.v1.Pid
-	12, // 12: gotp.wire.v1.Envelope.to:type_name -> gotp.wire.v1.Pid
-	14, // 13: gotp.wire.v1.Envelope.to_name:type_name -> gotp.wire.v1.Name
-	13, // 14: gotp.wire.v1.Envelope.ref:type_name -> gotp.wire.v1.Ref
-	15, // 15: gotp.wire.v1.Envelope.reason:type_name -> gotp.wire.v1.Error
-	16, // 16: gotp.wire.v1.Envelope.message:type_name -> gotp.wire.v1.Value
-	1,  // 17: gotp.wire.v1.Error.code:type_name -> gotp.wire.v1.ErrorCode
-	17, // 18: gotp.wire.v1.Value.nil:type_name -> gotp.wire.v1.Nil
-	18, // 19: gotp.wire.v1.Value.int:type_name -> gotp.wire.v1.Int
-	19, // 20: gotp.wire.v1.Value.uint:type_name -> gotp.wire.v1.Uint
-	12, // 21: gotp.wire.v1.Value.pid:type_name -> gotp.wire.v1.Pid
-	13, // 22: gotp.wire.v1.Value.ref:type_name -> gotp.wire.v1.Ref
-	14, // 23: gotp.wire.v1.Value.name:type_name -> gotp.wire.v1.Name
-	15, // 24: gotp.wire.v1.Value.error:type_name -> gotp.wire.v1.Error
-	20, // 25: gotp.wire.v1.Value.cast:type_name -> gotp.wire.v1.Cast
-	21, // 26: gotp.wire.v1.Value.proto:type_name -> gotp.wire.v1.Proto
-	22, // 27: gotp.wire.v1.Value.registered:type_name -> gotp.wire.v1.Registered
-	23, // 28: gotp.wire.v1.Value.list:type_name -> gotp.wire.v1.List
-	2,  // 29: gotp.wire.v1.Int.kind:type_name -> gotp.wire.v1.IntKind
-	3,  // 30: gotp.wire.v1.Uint.kind:type_name -> gotp.wire.v1.UintKind
-	16, // 31: gotp.wire.v1.Cast.message:type_name -> gotp.wire.v1.Value
-	16, // 32: gotp.wire.v1.List.items:type_name -> gotp.wire.v1.Value
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	12, // 0: gotp.wire.v1.Frame.envelope:type_name -> gotp.wire.v1.Envelope
+	7,  // 1: gotp.wire.v1.Frame.hello:type_name -> gotp.wire.v1.Hello
+	8,  // 2: gotp.wire.v1.Frame.challenge:type_name -> gotp.wire.v1.Challenge
+	9,  // 3: gotp.wire.v1.Frame.challenge_ack:type_name -> gotp.wire.v1.ChallengeAck
+	10, // 4: gotp.wire.v1.Frame.accept:type_name -> gotp.wire.v1.Accept
+	11, // 5: gotp.wire.v1.Frame.refuse:type_name -> gotp.wire.v1.Refuse
+	6,  // 6: gotp.wire.v1.Frame.flow:type_name -> gotp.wire.v1.Flow
+	5,  // 7: gotp.wire.v1.Frame.probe:type_name -> gotp.wire.v1.Probe
+	25, // 8: gotp.wire.v1.Hello.tags:type_name -> gotp.wire.v1.Hello.TagsEntry
+	26, // 9: gotp.wire.v1.Challenge.tags:type_name -> gotp.wire.v1.Challenge.TagsEntry
+	27, // 10: gotp.wire.v1.Refuse.referral_tags:type_name -> gotp.wire.v1.Refuse.ReferralTagsEntry
+	0,  // 11: gotp.wire.v1.Envelope.kind:type_name -> gotp.wire.v1.Kind
+	13, // 12: gotp.wire.v1.Envelope.from:type_name -> gotp.wire.v1.Pid
+	13, // 13: gotp.wire.v1.Envelope.to:type_name -> gotp.wire.v1.Pid
+	15, // 14: gotp.wire.v1.Envelope.to_name:type_name -> gotp.wire.v1.Name
+	14, // 15: gotp.wire.v1.Envelope.ref:type_name -> gotp.wire.v1.Ref
+	16, // 16: gotp.wire.v1.Envelope.reason:type_name -> gotp.wire.v1.Error
+	17, // 17: gotp.wire.v1.Envelope.message:type_name -> gotp.wire.v1.Value
+	1,  // 18: gotp.wire.v1.Error.code:type_name -> gotp.wire.v1.ErrorCode
+	18, // 19: gotp.wire.v1.Value.nil:type_name -> gotp.wire.v1.Nil
+	19, // 20: gotp.wire.v1.Value.int:type_name -> gotp.wire.v1.Int
+	20, // 21: gotp.wire.v1.Value.uint:type_name -> gotp.wire.v1.Uint
+	13, // 22: gotp.wire.v1.Value.pid:type_name -> gotp.wire.v1.Pid
+	14, // 23: gotp.wire.v1.Value.ref:type_name -> gotp.wire.v1.Ref
+	15, // 24: gotp.wire.v1.Value.name:type_name -> gotp.wire.v1.Name
+	16, // 25: gotp.wire.v1.Value.error:type_name -> gotp.wire.v1.Error
+	21, // 26: gotp.wire.v1.Value.cast:type_name -> gotp.wire.v1.Cast
+	22, // 27: gotp.wire.v1.Value.proto:type_name -> gotp.wire.v1.Proto
+	23, // 28: gotp.wire.v1.Value.registered:type_name -> gotp.wire.v1.Registered
+	24, // 29: gotp.wire.v1.Value.list:type_name -> gotp.wire.v1.List
+	2,  // 30: gotp.wire.v1.Int.kind:type_name -> gotp.wire.v1.IntKind
+	3,  // 31: gotp.wire.v1.Uint.kind:type_name -> gotp.wire.v1.UintKind
+	17, // 32: gotp.wire.v1.Cast.message:type_name -> gotp.wire.v1.Value
+	17, // 33: gotp.wire.v1.List.items:type_name -> gotp.wire.v1.Value
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_remote_wire_wirepb_wire_proto_init() }
@@ -2236,8 +2313,9 @@ func file_remote_wire_wirepb_wire_proto_init() {
 		(*Frame_Accept)(nil),
 		(*Frame_Refuse)(nil),
 		(*Frame_Flow)(nil),
+		(*Frame_Probe)(nil),
 	}
-	file_remote_wire_wirepb_wire_proto_msgTypes[12].OneofWrappers = []any{
+	file_remote_wire_wirepb_wire_proto_msgTypes[13].OneofWrappers = []any{
 		(*Value_Nil)(nil),
 		(*Value_Str)(nil),
 		(*Value_StrRaw)(nil),
@@ -2262,7 +2340,7 @@ func file_remote_wire_wirepb_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_remote_wire_wirepb_wire_proto_rawDesc), len(file_remote_wire_wirepb_wire_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
