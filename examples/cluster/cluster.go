@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -18,6 +19,9 @@ import (
 // heartbeat paces the peer service's failure detector and gossip.
 const heartbeat = 100 * time.Millisecond
 
+// cookie is the cluster's shared secret (the console's too).
+const cookie = "cluster-demo"
+
 // Session is the record the replicated table holds.
 type Session struct {
 	User string
@@ -26,19 +30,21 @@ type Session struct {
 
 // member is one node of the demo cluster: its peer service (with its own
 // supervisor, started by StartNode), and under the node's application
-// supervisor a cluster lock, the sessions table, the broadcast server and
-// the ensemble service.
+// supervisor a cluster lock, the sessions table, the broadcast server, the
+// ensemble service and the demo's agent.
 type member struct {
-	name    string
-	role    peerservice.Role
-	node    *actor.Node
-	svc     *peerservice.Service
-	sup     actor.PID
-	tab     *cets.Table[string, Session]
-	bcast   *plumtree.Server
-	hits    *hits
-	ens     *ensemble.Service
-	stopped bool
+	name     string
+	role     peerservice.Role
+	node     *actor.Node
+	svc      *peerservice.Service
+	sup      actor.PID
+	tab      *cets.Table[string, Session]
+	bcast    *plumtree.Server
+	hits     *hits
+	ens      *ensemble.Service
+	stopOnce sync.Once
+	// quit is closed once the node has stopped.
+	quit chan struct{}
 }
 
 // startMember starts node name with its components.
@@ -47,9 +53,9 @@ func startMember(name string, role peerservice.Role) (*member, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &member{name: name, role: role, node: node}
+	m := &member{name: name, role: role, node: node, quit: make(chan struct{})}
 	m.svc, err = peerservice.StartNode(node,
-		remote.Config{Cookie: "cluster-demo", Listen: []string{"127.0.0.1:0"}},
+		remote.Config{Cookie: cookie, Listen: []string{"127.0.0.1:0"}},
 		peerservice.Config{
 			Topology: peerservice.ClientServer, Role: role,
 			HeartbeatInterval: heartbeat, GossipInterval: heartbeat, MissedHeartbeats: 3,
@@ -87,7 +93,7 @@ func startMember(name string, role peerservice.Role) (*member, error) {
 	m.ens = ens
 	m.sup, err = supervisor.Start(node, supervisor.Spec{
 		Strategy: supervisor.OneForOne, Intensity: 5, Period: 10 * time.Second,
-		Children: []supervisor.ChildSpec{clusterlock.ChildSpec("lock", clusterlock.Config{}), tabSpec, bcastSpec, ensSpec},
+		Children: []supervisor.ChildSpec{clusterlock.ChildSpec("lock", clusterlock.Config{}), tabSpec, bcastSpec, ensSpec, agentSpec(m)},
 	}, actor.WithName("app_sup"))
 	if err != nil {
 		m.stop()
@@ -97,17 +103,18 @@ func startMember(name string, role peerservice.Role) (*member, error) {
 }
 
 // stop stops the node: its supervision trees, its peer service and its
-// distribution layer. It is safe to call twice.
+// distribution layer. It is safe to call more than once, and from any
+// goroutine: the first call stops the node, the others wait for it.
 func (m *member) stop() {
-	if m.stopped {
-		return
-	}
-	m.stopped = true
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if !m.sup.IsZero() {
-		_ = supervisor.Stop(ctx, m.node, m.sup)
-	}
-	_ = m.svc.Stop(ctx)
-	_ = m.node.Stop(ctx)
+	m.stopOnce.Do(func() {
+		defer close(m.quit)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if !m.sup.IsZero() {
+			_ = supervisor.Stop(ctx, m.node, m.sup)
+		}
+		_ = m.svc.Stop(ctx)
+		_ = m.node.Stop(ctx)
+	})
+	<-m.quit
 }

@@ -17,6 +17,8 @@ type hits struct {
 	mu       sync.Mutex
 	seen     map[string]string
 	payloads int
+	watchers map[int]func()
+	next     int
 }
 
 func newHits() *hits {
@@ -49,15 +51,42 @@ func (h *hits) Merge(id, payload any) bool {
 	return h.store(key, text)
 }
 
-// store records a message and reports whether it was new.
+// store records a message and reports whether it was new; the watchers
+// hear of a new one.
 func (h *hits) store(id, text string) bool {
 	h.mu.Lock()
 	_, had := h.seen[id]
 	if !had {
 		h.seen[id] = text
 	}
+	var tell []func()
+	if !had {
+		for _, fn := range h.watchers {
+			tell = append(tell, fn)
+		}
+	}
 	h.mu.Unlock()
+	for _, fn := range tell {
+		fn()
+	}
 	return !had
+}
+
+// onChange calls fn after each new message, until cancelled.
+func (h *hits) onChange(fn func()) (cancel func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.watchers == nil {
+		h.watchers = map[int]func(){}
+	}
+	h.next++
+	id := h.next
+	h.watchers[id] = fn
+	return func() {
+		h.mu.Lock()
+		delete(h.watchers, id)
+		h.mu.Unlock()
+	}
 }
 
 func (h *hits) IsStale(id any) bool {

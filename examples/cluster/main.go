@@ -2,20 +2,24 @@
 // through its components, checking each step:
 //
 //	go run ./examples/cluster               # run the steps, then shut down
+//	go run ./examples/cluster -procs        # the same, each node in its own OS process
 //	go run ./examples/cluster -hold 5m      # keep the cluster up afterwards, to watch it in the observer
 //
-// Two servers and three clients of the client-server peer service run in
-// this process, over TCP on loopback ports the OS picks. Each node runs,
-// under its own supervision tree, a cluster lock, a replicated table (cets),
-// a Plumtree broadcast server with a small handler, and the ensemble
-// service; the peer service runs under its own supervisor.
+// Two servers and three clients of the client-server peer service run over
+// TCP on loopback ports the OS picks: in this OS process, or with -procs
+// each in a process of its own (this program, started again). Each node
+// runs, under its own supervision tree, a cluster lock, a replicated table
+// (cets), a Plumtree broadcast server with a small handler, the ensemble
+// service and the demo's agent; the peer service runs under its own
+// supervisor. A console node in this process, member of nothing, drives the
+// steps by calls to the agents, the same way in both cases.
 //
 // The steps: membership forms (every node sees all five); broadcasts reach
 // every node, with the measured relative message redundancy; a table row
 // written on one client is read locally on every node; an ensemble K/V write
 // and read from a client that hosts no ensemble peers; a rafted value on
-// three nodes survives its leader being killed; a server is stopped and the
-// clients carry on through the other one; the observer's URL is printed; and
+// three nodes survives its leader being killed; a server is stopped (with
+// -procs, its process killed) and the clients carry on through the other one; the observer's URL is printed; and
 // everything shuts down. A failed step ends the program with exit status 1;
 // Ctrl-C shuts the cluster down cleanly.
 package main
@@ -36,12 +40,15 @@ type options struct {
 	stepTime   time.Duration // bound on each step
 	hold       time.Duration // keep the cluster up this long after the steps
 	progress   bool          // rewrite a progress line in place (a terminal)
+	procs      bool          // each node in its own OS process
 }
 
 func main() {
+	runMemberFromEnv() // a member's process of a -procs run does not return
 	var opts options
 	flag.IntVar(&opts.broadcasts, "broadcasts", 20, "broadcasts to send in the Plumtree step")
 	flag.DurationVar(&opts.stepTime, "step-timeout", 15*time.Second, "bound on each step")
+	flag.BoolVar(&opts.procs, "procs", false, "run each node in its own OS process")
 	flag.DurationVar(&opts.hold, "hold", 0, "keep the cluster running this long after the steps (until Ctrl-C)")
 	flag.Parse()
 	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
@@ -119,7 +126,10 @@ func (r *reporter) step(ctx context.Context, title string, fn func(ctx context.C
 	return nil
 }
 
-// waitFor checks cond every 50 ms until it holds or ctx ends.
+// waitFor checks cond every 50 ms until it holds or ctx ends: for the
+// conditions nothing announces (a broadcast server's view of the
+// membership, an ensemble's leader seen from a node without a peer,
+// Raft's leader and catch-up).
 func waitFor(ctx context.Context, what string, cond func() bool) error {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()

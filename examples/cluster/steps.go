@@ -2,70 +2,102 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
-	"github.com/gotp-dev/gotp/cets"
-	"github.com/gotp-dev/gotp/ensemble"
-	"github.com/gotp-dev/gotp/observer"
 	"github.com/gotp-dev/gotp/peerservice"
-	"github.com/gotp-dev/gotp/rafted"
 	"github.com/gotp-dev/gotp/remote"
-	"github.com/gotp-dev/gotp/supervisor"
 )
 
-// counter is the rafted value: commands add to it, queries read it.
-type counter struct{ n int64 }
-
-func (c *counter) Command(arg any) any { c.n += arg.(int64); return c.n }
-func (c *counter) Query(any) any       { return c.n }
-func (c *counter) Snapshot() ([]byte, error) {
-	return []byte(strconv.FormatInt(c.n, 10)), nil
-}
-func (c *counter) Restore(b []byte) (err error) {
-	c.n, err = strconv.ParseInt(string(b), 10, 64)
-	return err
+// handle is the console's hold on one member: in this OS process, or in
+// one of its own.
+type handle struct {
+	name  string
+	role  peerservice.Role
+	addrs []string
+	local *member
+	proc  *child
+	gone  bool // stopped or killed
 }
 
-// demo is the running cluster.
+// demo is the running cluster, as the console sees it.
 type demo struct {
-	opts    options
-	members []*member
-	byName  map[string]*member
-	obs     *observer.Server
-	inbox   chan any
-	dir     string // the raft members' directories
+	opts   options
+	nodes  []*handle
+	byName map[string]*handle
+	ctl    *actor.Node
+	ctlR   *remote.Remote
+	inbox  chan any
+	url    string
+	dir    string // the raft members' directories
 }
 
-func (d *demo) get(name string) *member { return d.byName[name] }
+// ask has node's agent do q, bounded by ctx.
+func (d *demo) ask(ctx context.Context, node string, q ask) (answer, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		q.Timeout = time.Until(dl)
+	}
+	v, err := d.ctl.Call(ctx, actor.Name{Node: node, Name: "agent"}, q)
+	if err != nil {
+		return answer{}, fmt.Errorf("%s %s: %w", node, q.Op, err)
+	}
+	a, ok := v.(answer)
+	if !ok {
+		return answer{}, fmt.Errorf("%s %s: answered %T", node, q.Op, v)
+	}
+	if a.Err != "" {
+		return a, fmt.Errorf("%s %s: %s", node, q.Op, a.Err)
+	}
+	return a, nil
+}
+
+// op is an ask of op with its string arguments.
+func op(name string, args ...string) ask { return ask{Op: name, Args: args} }
 
 // live returns the members not stopped.
-func (d *demo) live() []*member {
-	var out []*member
-	for _, m := range d.members {
-		if !m.stopped {
-			out = append(out, m)
+func (d *demo) live() []*handle {
+	var out []*handle
+	for _, h := range d.nodes {
+		if !h.gone {
+			out = append(out, h)
 		}
 	}
 	return out
 }
 
-// shutdown stops the observer and every node, clients first.
-func (d *demo) shutdown() {
-	if d.obs != nil {
-		_ = d.obs.Stop(context.Background())
+// stopNode stops a member: in this process, its node stops; in its own,
+// the agent is told to stop and the process exits (it is killed if it does
+// not within two seconds).
+func (d *demo) stopNode(ctx context.Context, h *handle) {
+	if h.gone {
+		return
 	}
-	for i := len(d.members) - 1; i >= 0; i-- {
-		d.members[i].stop()
+	h.gone = true
+	if h.local != nil {
+		h.local.stop()
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, _ = d.ask(cctx, h.name, op("stop"))
+	cancel()
+	h.proc.wait(2 * time.Second)
+}
+
+// shutdown stops every node, clients first, then the console.
+func (d *demo) shutdown() {
+	for i := len(d.nodes) - 1; i >= 0; i-- {
+		d.stopNode(context.Background(), d.nodes[i])
+	}
+	if d.ctl != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = d.ctl.Stop(ctx)
 	}
 }
 
@@ -77,40 +109,47 @@ func run(ctx context.Context, out io.Writer, opts options) error {
 		opts.stepTime = 15 * time.Second
 	}
 	r := &reporter{out: out, progress: opts.progress, bound: opts.stepTime}
-	d := &demo{opts: opts, byName: map[string]*member{}, inbox: make(chan any, 16)}
+	d := &demo{opts: opts, byName: map[string]*handle{}, inbox: make(chan any, 16)}
 	defer func() {
 		start := time.Now()
 		d.shutdown()
 		if d.dir != "" {
 			_ = os.RemoveAll(d.dir)
 		}
-		fmt.Fprintf(out, "✓ shutdown: %d nodes stopped (%v)\n", len(d.members), time.Since(start).Round(10*time.Millisecond))
+		fmt.Fprintf(out, "✓ shutdown: %d nodes stopped (%v)\n", len(d.nodes), time.Since(start).Round(10*time.Millisecond))
 	}()
 	dir, err := os.MkdirTemp("", "gotp-cluster-demo-")
 	if err != nil {
 		return err
 	}
 	d.dir = dir
+	where, gone := "in this OS process", "stopped"
+	if opts.procs {
+		where, gone = "each in its own OS process", "killed (SIGKILL)"
+	}
 	steps := []struct {
 		title string
 		fn    func(context.Context) (string, error)
 	}{
-		{"start 2 servers and 3 clients over loopback TCP", d.start},
+		{"start 2 servers and 3 clients over loopback TCP, " + where, d.start},
 		{"observer serving the cluster", d.observe},
 		{"membership: every node sees all 5 members", d.membership},
 		{fmt.Sprintf("plumtree: %d broadcasts reach every node", opts.broadcasts), d.broadcast},
 		{"cets: a row written on c1 is read locally on every node", d.table},
 		{"ensemble: K/V write and read from c3, which hosts no peers", d.ensemble},
 		{"rafted: a value on 3 nodes survives its leader being killed", d.raft},
-		{"server s1 stopped: the clients carry on through s2", d.killServer},
+		{"server s1 " + gone + ": the clients carry on through s2", d.killServer},
 	}
 	for _, s := range steps {
 		if err := r.step(ctx, s.title, s.fn); err != nil {
+			if opts.procs {
+				d.childLogs(out)
+			}
 			return err
 		}
 	}
 	if opts.hold > 0 {
-		fmt.Fprintf(out, "holding the cluster for %v (Ctrl-C to stop); observer: %s\n", opts.hold, d.obs.URL())
+		fmt.Fprintf(out, "holding the cluster for %v (Ctrl-C to stop); observer: %s\n", opts.hold, d.url)
 		select {
 		case <-ctx.Done():
 		case <-time.After(opts.hold):
@@ -119,48 +158,81 @@ func run(ctx context.Context, out io.Writer, opts options) error {
 	return nil
 }
 
-// start starts the five nodes and joins them through s1.
+// childLogs prints what the members' processes wrote on standard error.
+func (d *demo) childLogs(out io.Writer) {
+	for _, h := range d.nodes {
+		if h.proc != nil {
+			if l := h.proc.stderr.String(); l != "" {
+				fmt.Fprintf(out, "--- %s's standard error:\n%s", h.name, l)
+			}
+		}
+	}
+}
+
+// start starts the five nodes (here or each in a process of its own) and
+// the console node, connects the console to each, and joins them through
+// s1.
 func (d *demo) start(ctx context.Context) (string, error) {
 	for _, spec := range []struct {
 		name string
 		role peerservice.Role
 	}{{"s1", peerservice.Server}, {"s2", peerservice.Server}, {"c1", peerservice.Client}, {"c2", peerservice.Client}, {"c3", peerservice.Client}} {
-		m, err := startMember(spec.name, spec.role)
-		if err != nil {
-			return "", err
+		h := &handle{name: spec.name, role: spec.role}
+		if d.opts.procs {
+			c, addrs, err := startChild(ctx, spec.name, spec.role)
+			if err != nil {
+				return "", err
+			}
+			h.proc, h.addrs = c, addrs
+		} else {
+			m, err := startMember(spec.name, spec.role)
+			if err != nil {
+				return "", err
+			}
+			h.local, h.addrs = m, m.svc.Myself().Addrs
 		}
-		d.members = append(d.members, m)
-		d.byName[m.name] = m
+		d.nodes = append(d.nodes, h)
+		d.byName[h.name] = h
 	}
-	s1 := d.get("s1")
-	for _, m := range d.members[1:] {
-		if err := m.svc.SyncJoin(ctx, s1.svc.Myself()); err != nil {
-			return "", fmt.Errorf("%s joins s1: %w", m.name, err)
+	ctl, err := actor.NewNode(actor.Config{Name: "ctl"})
+	if err != nil {
+		return "", err
+	}
+	d.ctl = ctl
+	if d.ctlR, err = remote.Start(ctl, remote.Config{Cookie: cookie, Listen: []string{"127.0.0.1:0"}}); err != nil {
+		return "", err
+	}
+	for _, h := range d.nodes {
+		if err := d.ctlR.Connect(ctx, remote.NodeSpec{Name: h.name, Addrs: h.addrs}); err != nil {
+			return "", fmt.Errorf("console connects to %s: %w", h.name, err)
+		}
+	}
+	s1 := d.nodes[0]
+	for _, h := range d.nodes[1:] {
+		if _, err := d.ask(ctx, h.name, op("join", append([]string{s1.name}, s1.addrs...)...)); err != nil {
+			return "", err
 		}
 	}
 	var addrs []string
-	for _, m := range d.members {
-		addrs = append(addrs, fmt.Sprintf("%s(%s)=%s", m.name, m.role, strings.Join(m.svc.Myself().Addrs, ",")))
+	for _, h := range d.nodes {
+		pid := ""
+		if h.proc != nil {
+			pid = fmt.Sprintf(" pid %d", h.proc.cmd.Process.Pid)
+		}
+		addrs = append(addrs, fmt.Sprintf("%s(%s%s)=%s", h.name, h.role, pid, strings.Join(h.addrs, ",")))
 	}
 	return strings.Join(addrs, " "), nil
 }
 
 // observe starts the observer of s2 (the server that stays up) under s2's
-// application supervisor, on a loopback port the OS picks, and checks that
-// it answers.
+// application supervisor and checks that it answers.
 func (d *demo) observe(ctx context.Context) (string, error) {
-	s2 := d.get("s2")
-	spec, obs, err := observer.ChildSpec("observer", s2.node, "127.0.0.1:0", observer.Options{
-		Remote: s2.svc.Remote(), Peers: s2.svc, Supervisors: []actor.Dest{s2.sup},
-	})
+	a, err := d.ask(ctx, "s2", op("observer"))
 	if err != nil {
 		return "", err
 	}
-	if _, err := supervisor.StartChild(ctx, s2.node, s2.sup, spec); err != nil {
-		return "", err
-	}
-	d.obs = obs
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, obs.URL(), nil)
+	d.url = a.Text
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.url, nil)
 	if err != nil {
 		return "", err
 	}
@@ -172,35 +244,27 @@ func (d *demo) observe(ctx context.Context) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("observer answered %s", resp.Status)
 	}
-	return "observer of s2: " + obs.URL() + " (open it to watch the steps live; -hold keeps it up)", nil
+	return "observer of s2: " + d.url + " (open it to watch the steps live; -hold keeps it up)", nil
 }
 
-// membership waits until every node's membership holds all five.
+// membership waits until every node's membership holds all five: each
+// agent answers when its peer service reports a membership that size.
 func (d *demo) membership(ctx context.Context) (string, error) {
 	want := []string{"c1", "c2", "c3", "s1", "s2"}
-	for _, m := range d.members {
-		err := waitFor(ctx, m.name+" sees all members", func() bool {
-			specs, err := m.svc.AllMembers(ctx)
-			if err != nil {
-				return false
-			}
-			var names []string
-			for _, s := range specs {
-				names = append(names, s.Name)
-			}
-			slices.Sort(names)
-			return slices.Equal(names, want)
-		})
+	var c1direct []string
+	for _, h := range d.nodes {
+		a, err := d.ask(ctx, h.name, ask{Op: "members", N: len(want)})
 		if err != nil {
 			return "", err
 		}
+		if !slices.Equal(a.Strs, want) {
+			return "", fmt.Errorf("%s sees %v, want %v", h.name, a.Strs, want)
+		}
+		if h.name == "c1" {
+			c1direct = a.More
+		}
 	}
-	c1 := d.get("c1")
-	direct, err := c1.svc.Members(ctx)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("all 5 nodes see %v; client c1 connects to %v only", want, direct), nil
+	return fmt.Sprintf("all 5 nodes see %v; client c1 connects to %v only", want, c1direct), nil
 }
 
 // broadcast sends broadcasts from every node in turn and waits for each to
@@ -210,43 +274,46 @@ func (d *demo) membership(ctx context.Context) (string, error) {
 func (d *demo) broadcast(ctx context.Context) (string, error) {
 	// The broadcast servers follow the peer service's whole membership
 	// (clients reach each other through the servers).
-	for _, m := range d.members {
-		if err := waitFor(ctx, m.name+"'s broadcast membership", func() bool {
-			got, err := m.bcast.BroadcastMembers(ctx)
-			return err == nil && len(got) == len(d.members)
-		}); err != nil {
+	for _, h := range d.nodes {
+		if _, err := d.ask(ctx, h.name, ask{Op: "bcast-members", N: len(d.nodes)}); err != nil {
 			return "", err
 		}
 	}
 	n := d.opts.broadcasts
-	payloads := func() int {
+	payloads := func() (int, error) {
 		total := 0
-		for _, m := range d.members {
-			_, p := m.hits.count()
-			total += p
+		for _, h := range d.nodes {
+			a, err := d.ask(ctx, h.name, ask{Op: "hits"})
+			if err != nil {
+				return 0, err
+			}
+			total += int(a.M)
 		}
-		return total
+		return total, nil
 	}
-	var firstHalf, secondHalf int
+	var secondHalf int
 	start := time.Now()
 	for i := range n {
-		root := d.members[i%len(d.members)]
-		before := payloads()
-		if err := root.bcast.Broadcast(note{ID: fmt.Sprintf("m%03d", i), Text: "hello from " + root.name}, "hits"); err != nil {
+		root := d.nodes[i%len(d.nodes)]
+		before, err := payloads()
+		if err != nil {
 			return "", err
 		}
-		for _, m := range d.members {
-			if err := waitFor(ctx, fmt.Sprintf("broadcast %d on %s", i, m.name), func() bool {
-				got, _ := m.hits.count()
-				return got >= i+1
-			}); err != nil {
-				return "", err
+		if _, err := d.ask(ctx, root.name, op("broadcast", fmt.Sprintf("m%03d", i), "hello from "+root.name)); err != nil {
+			return "", err
+		}
+		// Each agent answers once its handler holds i+1 messages.
+		for _, h := range d.nodes {
+			if _, err := d.ask(ctx, h.name, ask{Op: "hits", N: i + 1}); err != nil {
+				return "", fmt.Errorf("broadcast %d on %s: %w", i, h.name, err)
 			}
 		}
-		if i < n/2 {
-			firstHalf += payloads() - before
-		} else {
-			secondHalf += payloads() - before
+		if i >= n/2 {
+			after, err := payloads()
+			if err != nil {
+				return "", err
+			}
+			secondHalf += after - before
 		}
 	}
 	// Late duplicates (a graft racing an eager push) are counted too: let
@@ -256,79 +323,72 @@ func (d *demo) broadcast(ctx context.Context) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	total := payloads()
-	deliveries := n * (len(d.members) - 1)
+	total, err := payloads()
+	if err != nil {
+		return "", err
+	}
+	deliveries := n * (len(d.nodes) - 1)
 	rmr := float64(total)/float64(deliveries) - 1
-	rmrLate := float64(secondHalf)/float64((n-n/2)*(len(d.members)-1)) - 1
+	rmrLate := float64(secondHalf)/float64((n-n/2)*(len(d.nodes)-1)) - 1
 	return fmt.Sprintf("%d deliveries (%d broadcasts x %d other nodes) in %v, %d payloads received: RMR %.3f overall "+
 		"(each root's first broadcasts flood until duplicates prune its tree), %.3f over the last %d",
-		deliveries, n, len(d.members)-1, time.Since(start).Round(time.Millisecond), total, rmr, rmrLate, n-n/2), nil
+		deliveries, n, len(d.nodes)-1, time.Since(start).Round(time.Millisecond), total, rmr, rmrLate, n-n/2), nil
 }
 
 // table joins the five sessions tables, writes on c1 and reads everywhere.
 func (d *demo) table(ctx context.Context) (string, error) {
-	s1 := d.get("s1")
-	for _, m := range d.members[1:] {
-		if err := s1.tab.Join(ctx, m.tab.Server(), cets.JoinOptions{}); err != nil {
-			return "", fmt.Errorf("join %s's table: %w", m.name, err)
-		}
+	if _, err := d.ask(ctx, "s1", op("table-join", "s2", "c1", "c2", "c3")); err != nil {
+		return "", err
 	}
-	if err := d.get("c1").tab.Insert(ctx, Session{User: "alice", Node: "c1"}); err != nil {
+	if _, err := d.ask(ctx, "c1", op("table-insert", "alice", "c1")); err != nil {
 		return "", err
 	}
 	var seen []string
-	for _, m := range d.members {
-		s, ok := m.tab.Get("alice")
-		if !ok || s.Node != "c1" {
-			return "", fmt.Errorf("%s reads alice = %+v, %v", m.name, s, ok)
+	for _, h := range d.nodes {
+		a, err := d.ask(ctx, h.name, op("table-get", "alice"))
+		if err != nil {
+			return "", err
 		}
-		seen = append(seen, m.name)
+		if len(a.Strs) != 2 || a.Strs[1] != "c1" {
+			return "", fmt.Errorf("%s reads alice = %v", h.name, a.Strs)
+		}
+		seen = append(seen, h.name)
 	}
-	others, err := d.get("c3").tab.OtherNodes(ctx)
+	others, err := d.ask(ctx, "c3", op("table-others"))
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("alice@c1 read locally on %v; c3's table is joined with %v", seen, others), nil
+	return fmt.Sprintf("alice@c1 read locally on %v; c3's table is joined with %v", seen, others.Strs), nil
 }
 
 // ensemble runs one ensemble of three peers on s1, s2 and c1 and uses it
 // from c3, which is in the ensemble cluster but hosts no peer.
 func (d *demo) ensemble(ctx context.Context) (string, error) {
-	s1, c3 := d.get("s1"), d.get("c3")
-	if err := s1.ens.Enable(ctx); err != nil {
+	if _, err := d.ask(ctx, "s1", op("ens-enable")); err != nil {
 		return "", err
 	}
 	for _, name := range []string{"s2", "c1", "c3"} {
-		if err := d.get(name).ens.Join(ctx, "s1"); err != nil {
-			return "", fmt.Errorf("%s joins the ensemble cluster: %w", name, err)
+		if _, err := d.ask(ctx, name, op("ens-join", "s1")); err != nil {
+			return "", err
 		}
 	}
 	peers := []string{"s1", "s2", "c1"}
-	if err := s1.ens.CreateEnsemble(ctx, "kv", peers, ensemble.MemoryBackend); err != nil {
+	if _, err := d.ask(ctx, "s1", op("ens-create", append([]string{"kv"}, peers...)...)); err != nil {
 		return "", err
 	}
-	var leader string
-	if err := waitFor(ctx, "kv's leader seen from c3", func() bool {
-		var ok bool
-		leader, ok = c3.ens.GetLeader("kv")
-		return ok
-	}); err != nil {
+	leader, err := d.ask(ctx, "c3", op("ens-leader", "kv"))
+	if err != nil {
 		return "", err
 	}
-	client := c3.ens.Client()
-	put, err := client.KOver(ctx, "kv", "greeting", []byte("hello, ensemble"))
+	kv, err := d.ask(ctx, "c3", op("ens-kv", "kv", "greeting", "hello, ensemble"))
 	if err != nil {
-		return "", fmt.Errorf("KOver from c3: %w", err)
+		return "", err
 	}
-	got, err := client.KGet(ctx, "kv", "greeting")
-	if err != nil {
-		return "", fmt.Errorf("KGet from c3: %w", err)
-	}
-	if string(got.Value) != "hello, ensemble" {
-		return "", fmt.Errorf("c3 read %q", got.Value)
+	if kv.Text != "hello, ensemble" {
+		return "", fmt.Errorf("c3 read %q", kv.Text)
 	}
 	return fmt.Sprintf("ensemble kv on %v led by %s; c3 wrote greeting (epoch %d seq %d) and read %q",
-		peers, leader, put.Epoch, put.Seq, got.Value), nil
+		peers, leader.Text, kv.N, kv.M, kv.Text), nil
 }
 
 // raft starts a rafted counter on s1, s2 and c1, each member a child of
@@ -337,136 +397,98 @@ func (d *demo) ensemble(ctx context.Context) (string, error) {
 // value intact, and the killed member restarted by its supervisor, resumed
 // from its log and following the new leader.
 func (d *demo) raft(ctx context.Context) (string, error) {
-	newData := func() rafted.Data { return &counter{} }
-	cfg := rafted.Config{HeartbeatInterval: 50 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond}
 	names := []string{"s1", "s2", "c1"}
 	for i, name := range names {
-		opts := rafted.Options{NewData: newData, Name: "counter", Dir: filepath.Join(d.dir, "raft-"+name)}
-		if i == 0 {
-			opts.Create = &cfg
-		} else {
-			opts.Join = []rafted.Server{rafted.ByName("s1", "counter")}
+		join := ""
+		if i > 0 {
+			join = "s1"
 		}
-		m := d.get(name)
-		if _, err := supervisor.StartChild(ctx, m.node, m.sup, rafted.ChildSpec("counter", opts)); err != nil {
-			return "", fmt.Errorf("%s's raft member: %w", name, err)
-		}
-	}
-	client := d.get("c2").node
-	for i := range 3 {
-		if _, err := d.command(ctx, client, names, fmt.Sprint("add-", i)); err != nil {
+		if _, err := d.ask(ctx, name, op("raft-start", d.dir, join)); err != nil {
 			return "", err
 		}
 	}
-	leader, err := d.raftLeader(ctx, client, names, "")
+	cmd := func(id string, on []string) (answer, error) {
+		return d.ask(ctx, "c2", op("raft-command", append([]string{id}, on...)...))
+	}
+	for i := range 3 {
+		if _, err := cmd(fmt.Sprint("add-", i), names); err != nil {
+			return "", err
+		}
+	}
+	leader, err := d.ask(ctx, "c2", op("raft-leader", append([]string{""}, names...)...))
 	if err != nil {
 		return "", err
 	}
-	old, ok := d.get(leader).node.WhereIs("counter")
-	if !ok {
-		return "", fmt.Errorf("no raft member registered on %s", leader)
-	}
-	if err := d.get(leader).node.Exit(old, actor.Kill); err != nil {
+	old, err := d.ask(ctx, leader.Text, op("kill", "counter"))
+	if err != nil {
 		return "", err
 	}
 	killed := time.Now()
-	survivors := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == leader })
-	next, err := d.raftLeader(ctx, client, survivors, leader)
+	survivors := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == leader.Text })
+	next, err := d.ask(ctx, "c2", op("raft-leader", append([]string{leader.Text}, survivors...)...))
 	if err != nil {
 		return "", err
 	}
 	elected := time.Since(killed).Round(10 * time.Millisecond)
-	v, err := rafted.Query(ctx, client, rafted.ByName(next, "counter"), nil)
+	v, err := d.ask(ctx, "c2", op("raft-query", next.Text))
 	if err != nil {
 		return "", err
 	}
-	if v != int64(3) {
-		return "", fmt.Errorf("value after failover %v, want 3", v)
+	if v.Text != "3" {
+		return "", fmt.Errorf("value after failover %v, want 3", v.Text)
 	}
-	after, err := d.command(ctx, client, survivors, "add-3")
+	after, err := cmd("add-3", survivors)
 	if err != nil {
 		return "", err
 	}
 	// The supervisor restarted the killed member; it resumes from its
 	// directory and catches up with the new leader.
-	var st rafted.Status
-	if err := waitFor(ctx, "the restarted member catches up", func() bool {
-		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		defer cancel()
-		st, err = rafted.GetStatus(cctx, client, rafted.ByName(leader, "counter"))
-		return err == nil && st.From != old && st.StateName == "follower" && st.Leader.Node == next && st.AppliedIndex >= st.CommitIndex && st.CommitIndex > 0
-	}); err != nil {
+	restarted, err := d.ask(ctx, "c2", op("raft-caught-up", leader.Text, next.Text, old.Text))
+	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("3 commands from c2 -> 3; killed the leader's process on %s; %s elected after %v; value still %v, next command -> %v; "+
 		"%s's supervisor restarted its member (%v, was %v), which resumed from its log and follows %s",
-		leader, next, elected, v, after, leader, st.From, old, next), nil
+		leader.Text, next.Text, elected, v.Text, after.Text, leader.Text, restarted.Text, old.Text, next.Text), nil
 }
 
-// raftLeader asks the members in names for a leader that is not avoid,
-// until one names it.
-func (d *demo) raftLeader(ctx context.Context, c *actor.Node, names []string, avoid string) (string, error) {
-	var leader string
-	err := waitFor(ctx, "raft leader", func() bool {
-		for _, n := range names {
-			cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-			st, err := rafted.GetStatus(cctx, c, rafted.ByName(n, "counter"))
-			cancel()
-			if err == nil && !st.Leader.IsZero() && st.Leader.Node != avoid {
-				leader = st.Leader.Node
-				return true
-			}
-		}
-		return false
-	})
-	return leader, err
-}
-
-// command runs one command through whichever member of names leads.
-func (d *demo) command(ctx context.Context, c *actor.Node, names []string, id string) (any, error) {
-	var ret any
-	var last error
-	i := 0
-	err := waitFor(ctx, "command "+id, func() bool {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		var err error
-		ret, err = rafted.Command(cctx, c, rafted.ByName(names[i%len(names)], "counter"), int64(1), id)
-		var nl rafted.NotLeaderError
-		if errors.As(err, &nl) && !nl.Leader.IsZero() && slices.Contains(names, nl.Leader.Node) {
-			ret, err = rafted.Command(cctx, c, rafted.ByName(nl.Leader.Node, "counter"), int64(1), id)
-		}
-		last = err
-		i++
-		return err == nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w (last: %v)", err, last)
-	}
-	return ret, nil
-}
-
-// killServer stops s1's node and shows the clients carrying on through s2:
-// their failure detectors report s1 down, a forward from c1 reaches c2 and
-// a call from c1 reaches c3.
+// killServer takes s1 away (its node stopped, or its OS process killed)
+// and shows the clients carrying on through s2: their failure detectors
+// report s1 down, a forward from c1 reaches c2 and a call from c1 reaches
+// c3.
 func (d *demo) killServer(ctx context.Context) (string, error) {
-	c1, c2, c3, s1, s2 := d.get("c1"), d.get("c2"), d.get("c3"), d.get("s1"), d.get("s2")
 	inbox := d.inbox
-	if _, err := c2.node.Spawn(actor.Func(func(_ *actor.Process, msg any) error {
-		inbox <- msg
+	downs := make(chan string, 3)
+	sink, err := d.ctl.Spawn(actor.Func(func(_ *actor.Process, msg any) error {
+		switch m := msg.(type) {
+		case forwarded:
+			inbox <- m.Msg
+		case downNotice:
+			downs <- m.By
+		}
 		return nil
-	}), actor.WithName("inbox")); err != nil {
+	}))
+	if err != nil {
 		return "", err
 	}
-	if _, err := c3.node.Spawn(actor.Server(&echo{}), actor.WithName("echo")); err != nil {
+	if _, err := d.ask(ctx, "c2", ask{Op: "spawn-inbox", PID: sink}); err != nil {
 		return "", err
 	}
-	downs := make(chan string, 8)
-	for _, m := range []*member{c1, c2, c3} {
-		cancel := m.svc.OnDown("s1", func(remote.NodeSpec) { downs <- m.name })
-		defer cancel()
+	if _, err := d.ask(ctx, "c3", op("spawn-echo")); err != nil {
+		return "", err
 	}
-	s1.stop()
+	for _, c := range []string{"c1", "c2", "c3"} {
+		if _, err := d.ask(ctx, c, ask{Op: "watch-down", Args: []string{"s1"}, PID: sink}); err != nil {
+			return "", err
+		}
+	}
+	s1 := d.byName["s1"]
+	if s1.proc != nil {
+		s1.gone = true
+		s1.proc.kill()
+	} else {
+		d.stopNode(ctx, s1)
+	}
 	stopped := time.Now()
 	var saw []string
 	for len(saw) < 3 {
@@ -479,8 +501,8 @@ func (d *demo) killServer(ctx context.Context) (string, error) {
 	}
 	detected := time.Since(stopped).Round(10 * time.Millisecond)
 	slices.Sort(saw)
-	if err := c1.svc.ForwardMessage(ctx, peerservice.ToName("c2", "inbox"), "hello through s2", peerservice.ForwardOptions{}); err != nil {
-		return "", fmt.Errorf("forward c1 -> c2: %w", err)
+	if _, err := d.ask(ctx, "c1", op("forward", "c2", "inbox", "hello through s2")); err != nil {
+		return "", err
 	}
 	var got any
 	select {
@@ -488,23 +510,14 @@ func (d *demo) killServer(ctx context.Context) (string, error) {
 	case <-ctx.Done():
 		return "", fmt.Errorf("c2 did not receive the forward: %w", ctx.Err())
 	}
-	reply, err := c1.node.Call(ctx, actor.Name{Node: "c3", Name: "echo"}, "ping")
+	reply, err := d.ask(ctx, "c1", op("call", "c3", "echo", "ping"))
 	if err != nil {
-		return "", fmt.Errorf("call c1 -> c3: %w", err)
+		return "", err
 	}
-	var up []string
-	if err := waitFor(ctx, "s2's failure detector drops s1", func() bool {
-		st, err := s2.svc.Stats(ctx)
-		up = st.Up
-		return err == nil && !slices.Contains(st.Up, "s1")
-	}); err != nil {
+	up, err := d.ask(ctx, "s2", op("await-dropped", "s1"))
+	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%v found s1 down after %v; c2 got %q from c1; c3 answered c1's call with %q; s2 holds alive %v",
-		saw, detected, got, reply, up), nil
+		saw, detected, got, reply.Text, up.Strs), nil
 }
-
-// echo answers a call with what it was sent.
-type echo struct{}
-
-func (echo) HandleCall(_ *actor.Process, _ actor.From, req any) (any, error) { return req, nil }
