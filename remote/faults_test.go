@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/remote"
@@ -335,4 +336,58 @@ func envelopeFrame(t *testing.T, env *wirepb.Envelope) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A subscriber hears a peer's events in the order they happened: a session's
+// down before the next session's up, however quickly the peer comes back
+// (here it dials again within a millisecond, racing this node's own handling
+// of the loss).
+func TestPeerEventsKeepTheirOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(77)
+		a, b := startNode(t, net, "a", remote.Config{}), startNode(t, net, "b", remote.Config{})
+		if _, err := a.Spawn(actor.Func(func(*actor.Process, any) error { return nil }), actor.WithName("sink")); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var seen []remote.EventKind
+		a.r.Subscribe(func(e remote.Event) {
+			mu.Lock()
+			seen = append(seen, e.Kind)
+			mu.Unlock()
+		})
+		connect(t, b, a)
+		// b keeps sending to a: after each loss its next send dials again.
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Millisecond):
+				}
+				_ = b.Send(actor.Name{Node: "a", Name: "sink"}, "x")
+			}
+		}()
+		for range 200 {
+			time.Sleep(5 * time.Millisecond)
+			net.Disconnect("a", "b")
+		}
+		close(stop)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for i, k := range seen {
+			want := remote.PeerUp
+			if i%2 == 1 {
+				want = remote.PeerDown
+			}
+			if k != want {
+				t.Fatalf("event %d is %v, want %v (events: %v)", i, k, want, seen)
+			}
+		}
+		if len(seen) < 200 {
+			t.Fatalf("only %d events: %v", len(seen), seen)
+		}
+	})
 }

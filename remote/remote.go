@@ -870,6 +870,11 @@ func (r *Remote) finishPeerDown(d *downPeer, reason error) {
 	if r.nodeDownHook != nil {
 		r.nodeDownHook(d.p.name)
 	}
+	// The event goes out before a new session may begin, so that no
+	// subscriber hears of the next session's up before this one's down.
+	if d.wasUp {
+		r.emit(Event{Kind: PeerDown, Peer: d.p.spec, Reason: reason})
+	}
 	r.mu.Lock()
 	if r.downing[d.p.name] == d.done {
 		delete(r.downing, d.p.name)
@@ -880,9 +885,6 @@ func (r *Remote) finishPeerDown(d *downPeer, reason error) {
 		c.fail(reason)
 	}
 	r.log.Info("peer down", "peer", d.p.name, "reason", reason.Error())
-	if d.wasUp {
-		r.emit(Event{Kind: PeerDown, Peer: d.p.spec, Reason: reason})
-	}
 }
 
 // DeclareDown tells the layer that node is down, as the layer above learned
