@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,9 +32,10 @@ type Lab struct {
 // Host is one namespace with one address.
 type Host struct {
 	lab  *Lab
-	NS   string // namespace name
-	Addr string // IPv4 address on the lab's bridge
-	port string // the bridge-side end of its link
+	NS   string   // namespace name
+	Addr string   // IPv4 address on the lab's bridge
+	port string   // the bridge-side end of its link
+	cut  []string // addresses Cut drops this host's packets to
 }
 
 var labs atomic.Int32
@@ -148,5 +150,52 @@ func (h *Host) SetDelay(delay string) {
 	_ = exec.Command("ip", "netns", "exec", h.NS, "tc", "qdisc", "del", "dev", "eth0", "root").Run()
 	if delay != "" {
 		h.lab.must("ip", "netns", "exec", h.NS, "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", delay)
+	}
+}
+
+// Cut drops every IPv4 packet between h and o, both ways, while both stay
+// on the bridge and reach every other host: the one link between two
+// machines pulled, as a partition of a mesh sees it. Nothing tells the
+// senders; their packets simply vanish. Mend undoes it.
+//
+// Each host drops what it sends to the other in its own egress queue (an
+// htb class whose queue holds nothing, chosen by a u32 filter on the
+// destination), so Cut and SetDelay, which replace the same root queue,
+// do not combine on one host.
+func (h *Host) Cut(o *Host) {
+	h.block(o.Addr, true)
+	o.block(h.Addr, true)
+}
+
+// Mend undoes Cut.
+func (h *Host) Mend(o *Host) {
+	h.block(o.Addr, false)
+	o.block(h.Addr, false)
+}
+
+func (h *Host) block(addr string, on bool) {
+	i, found := slices.BinarySearch(h.cut, addr)
+	switch {
+	case on && !found:
+		h.cut = slices.Insert(h.cut, i, addr)
+	case !on && found:
+		h.cut = slices.Delete(h.cut, i, i+1)
+	default:
+		return
+	}
+	tc := func(args ...string) { h.lab.must("ip", append([]string{"netns", "exec", h.NS, "tc"}, args...)...) }
+	_ = exec.Command("ip", "netns", "exec", h.NS, "tc", "qdisc", "del", "dev", "eth0", "root").Run()
+	if len(h.cut) == 0 {
+		return
+	}
+	// Class 1:1 passes everything else; class 1:2 feeds a queue of length
+	// zero, which drops whatever enters it.
+	tc("qdisc", "add", "dev", "eth0", "root", "handle", "1:", "htb", "default", "1", "r2q", "100000")
+	tc("class", "add", "dev", "eth0", "parent", "1:", "classid", "1:1", "htb", "rate", "100gbit")
+	tc("class", "add", "dev", "eth0", "parent", "1:", "classid", "1:2", "htb", "rate", "100gbit")
+	tc("qdisc", "add", "dev", "eth0", "parent", "1:2", "handle", "20:", "pfifo", "limit", "0")
+	for _, a := range h.cut {
+		tc("filter", "add", "dev", "eth0", "parent", "1:", "protocol", "ip", "prio", "1",
+			"u32", "match", "ip", "dst", a+"/32", "classid", "1:2")
 	}
 }

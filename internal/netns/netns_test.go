@@ -92,3 +92,41 @@ func TestLab(t *testing.T) {
 		t.Fatalf("dial across the lab: %q", got)
 	}
 }
+
+// TestCut cuts the link between two hosts of three: those two cannot reach
+// each other, the third still reaches both, and Mend puts the link back.
+func TestCut(t *testing.T) {
+	lab := netns.New(t, 3)
+	a, b, c := lab.Hosts[0], lab.Hosts[1], lab.Hosts[2]
+	listen := func(port string) string {
+		addr := net.JoinHostPort(b.Addr, port)
+		srv := b.Command(os.Args[0], "-test.run=^TestHelperListener$")
+		_, lines := b.Start(t, srv, "NETNS_LISTEN="+addr)
+		if line := <-lines; line != "ready" {
+			t.Fatalf("listener: %q", line)
+		}
+		return addr
+	}
+	dial := func(from *netns.Host, addr string) string {
+		cmd := from.Command(os.Args[0], "-test.run=^TestHelperDialer$")
+		cmd.Env = append(os.Environ(), "NETNS_DIAL="+addr)
+		got, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(got))
+	}
+	addr := listen("7001")
+	a.Cut(b)
+	if got := dial(a, addr); !strings.HasPrefix(got, "error") {
+		t.Fatalf("dial across a cut link: %q", got)
+	}
+	if got := dial(c, addr); got != "echo hello" {
+		t.Fatalf("dial from a third host: %q", got)
+	}
+	addr = listen("7002")
+	a.Mend(b)
+	if got := dial(a, addr); got != "echo hello" {
+		t.Fatalf("dial across a mended link: %q", got)
+	}
+}

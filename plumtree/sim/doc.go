@@ -10,12 +10,13 @@
 //
 // Nodes join one after the other, each through a random node already in
 // the overlay, then run membership cycles (every node shuffles and ticks
-// its HyParView core). Messages travel through one FIFO queue, so each
-// takes one time unit and the first copy of a broadcast reaches a node
-// along a shortest path of the overlay. A send to a failed node fails and
-// the sender's HyParView core is told; by default a failed node's active
-// peers also notice at once, as TCP peers of a crashed process do
-// (Config.DetectOnSend turns that off).
+// its HyParView core). By default messages travel through one FIFO queue,
+// so each takes one time unit and the first copy of a broadcast reaches a
+// node along a shortest path of the overlay; Config.Latency draws random
+// latencies instead, per message or per link, seeded like everything else.
+// A send to a failed node fails and the sender's HyParView core is told;
+// by default a failed node's active peers also notice at once, as TCP
+// peers of a crashed process do (Config.DetectOnSend turns that off).
 //
 // A broadcast cycle is: the broadcast and everything it causes; for
 // Plumtree one lazy tick on every node (the IHaves of the cycle, the grafts

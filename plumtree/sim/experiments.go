@@ -62,6 +62,11 @@ type Params struct {
 	// FloodMessages is the number of messages flooded back to back after a
 	// mass failure for the HyParView-alone figure. Default 1,000.
 	FloodMessages int
+	// Latency and MaxLatency are the latency model of every run of RunAll
+	// (Config.Latency and Config.MaxLatency); the zero value is one time
+	// unit per message.
+	Latency    Latency
+	MaxLatency int
 }
 
 func (p Params) withDefaults() Params {

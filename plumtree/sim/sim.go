@@ -62,6 +62,45 @@ type Config struct {
 	// Plumtree configures the Plumtree cores (Protocol Plumtree only). Its
 	// Seed is replaced by one drawn from Seed.
 	Plumtree plumtree.CoreConfig
+	// Latency is how long a message takes from sender to receiver. The
+	// zero value, UnitLatency, is one time unit for every message.
+	Latency Latency
+	// MaxLatency bounds the random latencies of MessageLatency and
+	// LinkLatency: each is a whole number of time units in [1, MaxLatency].
+	// Default 10.
+	MaxLatency int
+}
+
+// Latency is a model of message latency.
+type Latency int
+
+const (
+	// UnitLatency takes one time unit for every message: one FIFO queue,
+	// so the first copy of a broadcast reaches each node along a shortest
+	// path of the overlay.
+	UnitLatency Latency = iota
+	// MessageLatency draws each message's latency at random, uniform in
+	// [1, MaxLatency], independently of every other message (PeerSim's
+	// UniformRandomTransport): two messages on one link may overtake each
+	// other.
+	MessageLatency
+	// LinkLatency gives each pair of nodes a fixed latency drawn at random,
+	// uniform in [1, MaxLatency], the same both ways: messages on one link
+	// keep their order, as on a TCP connection, and a fast path may have
+	// more hops than a slow one.
+	LinkLatency
+)
+
+func (l Latency) String() string {
+	switch l {
+	case UnitLatency:
+		return "unit"
+	case MessageLatency:
+		return "message"
+	case LinkLatency:
+		return "link"
+	}
+	return fmt.Sprintf("latency(%d)", int(l))
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +109,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Fanout == 0 {
 		c.Fanout = 4
+	}
+	if c.MaxLatency == 0 {
+		c.MaxLatency = 10
 	}
 	return c
 }
@@ -83,6 +125,12 @@ func (c Config) validate() error {
 	}
 	if c.Protocol < Eager || c.Protocol > Plumtree {
 		return fmt.Errorf("sim: unknown protocol %d", int(c.Protocol))
+	}
+	if c.Latency < UnitLatency || c.Latency > LinkLatency {
+		return fmt.Errorf("sim: unknown latency model %d", int(c.Latency))
+	}
+	if c.MaxLatency < 1 {
+		return fmt.Errorf("sim: max latency %d < 1", c.MaxLatency)
 	}
 	return nil
 }
@@ -155,17 +203,25 @@ type bcast struct {
 
 // Sim is a cycle-based simulation of a HyParView overlay and a broadcast
 // protocol over it. Messages are delivered in the order they were sent (a
-// FIFO queue, so each takes one time unit), a send to a failed node fails at
+// FIFO queue, so each takes one time unit; see Config.Latency for random
+// latencies), a send to a failed node fails at
 // once and the sender's HyParView core is told (PeerDown), as TCP tells the
 // paper's nodes. A Sim is not safe for concurrent use; separate Sims are
 // independent.
 type Sim struct {
-	cfg    Config
-	rng    *rand.Rand
-	nodes  []node
-	index  map[string]int32
-	queue  []envelope
-	head   int
+	cfg   Config
+	rng   *rand.Rand
+	nodes []node
+	index map[string]int32
+	queue []envelope
+	head  int
+	// timed holds the messages in flight under a random latency model, a
+	// heap ordered by arrival time and then by send order; clock is the
+	// time of the last arrival.
+	timed  timedQueue
+	clock  int64
+	sent   uint64
+	latRng *rand.Rand
 	cycle  int
 	bcasts []*bcast
 	alive  int
@@ -187,6 +243,9 @@ func New(cfg Config) (*Sim, error) {
 		nodes: make([]node, cfg.Nodes),
 		index: make(map[string]int32, cfg.Nodes),
 		alive: cfg.Nodes,
+		// Latencies come from a generator of their own, so the model does
+		// not shift the overlay's or the protocols' random choices.
+		latRng: rand.New(rand.NewPCG(cfg.Seed, 0x1a7e)),
 	}
 	width := len(fmt.Sprint(cfg.Nodes - 1))
 	for i := range s.nodes {
@@ -257,7 +316,57 @@ func (s *Sim) activeNames(i int) []string {
 
 func (s *Sim) now() time.Time { return time.Unix(0, 0).Add(time.Duration(s.cycle) * time.Second) }
 
-func (s *Sim) push(e envelope) { s.queue = append(s.queue, e) }
+func (s *Sim) push(e envelope) {
+	switch s.cfg.Latency {
+	case UnitLatency:
+		s.queue = append(s.queue, e)
+		return
+	case MessageLatency:
+		s.timed.push(timedEnvelope{at: s.clock + 1 + s.latRng.Int64N(int64(s.cfg.MaxLatency)), seq: s.sent, envelope: e})
+	case LinkLatency:
+		s.timed.push(timedEnvelope{at: s.clock + s.linkLatency(e.from, e.to), seq: s.sent, envelope: e})
+	}
+	s.sent++
+}
+
+// linkLatency is the fixed latency of the link between nodes a and b: a
+// hash of the seed and the unordered pair, in [1, MaxLatency].
+func (s *Sim) linkLatency(a, b int32) int64 {
+	lo, hi := uint64(min(a, b)), uint64(max(a, b))
+	x := s.cfg.Seed ^ (lo<<32 | hi) ^ 0x9e3779b97f4a7c15
+	// splitmix64's finalizer.
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return 1 + int64(x%uint64(s.cfg.MaxLatency))
+}
+
+// next takes the next message to deliver, if any.
+func (s *Sim) next() (envelope, bool) {
+	if s.cfg.Latency != UnitLatency {
+		if len(s.timed) == 0 {
+			return envelope{}, false
+		}
+		t := s.timed.pop()
+		s.clock = t.at
+		return t.envelope, true
+	}
+	if s.head == len(s.queue) {
+		s.queue = s.queue[:0]
+		s.head = 0
+		return envelope{}, false
+	}
+	e := s.queue[s.head]
+	s.queue[s.head] = envelope{}
+	s.head++
+	if s.head > 1<<16 && s.head*2 > len(s.queue) {
+		n := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[n:])
+		s.queue = s.queue[:n]
+		s.head = 0
+	}
+	return e, true
+}
 
 func (s *Sim) applyHV(from int32, eff hyparview.Effects[int32]) {
 	for _, m := range eff.Sends {
@@ -294,19 +403,9 @@ func (s *Sim) syncMembers() {
 func (s *Sim) drain() {
 	for {
 		s.syncMembers()
-		if s.head == len(s.queue) {
-			s.queue = s.queue[:0]
-			s.head = 0
+		e, ok := s.next()
+		if !ok {
 			return
-		}
-		e := s.queue[s.head]
-		s.queue[s.head] = envelope{}
-		s.head++
-		if s.head > 1<<16 && s.head*2 > len(s.queue) {
-			n := copy(s.queue, s.queue[s.head:])
-			clear(s.queue[n:])
-			s.queue = s.queue[:n]
-			s.head = 0
 		}
 		s.deliver(e)
 	}

@@ -161,3 +161,40 @@ func contains(xs []int, x int) bool {
 	}
 	return false
 }
+
+// Under random latencies (the first copy of a broadcast no longer comes
+// along a shortest path) the trees still form and hold: every broadcast
+// reaches every node, and from the third on without duplicates. The first
+// costs what it costs with unit latency, whatever the latencies: every node
+// forwards its first copy to all its eager peers but the sender before any
+// PRUNE can reach it, so its RMR is the mean active degree less 2.
+func TestLatencyModels(t *testing.T) {
+	t.Parallel()
+	for _, lat := range []Latency{MessageLatency, LinkLatency} {
+		run, err := Stable(Config{Nodes: 400, Seed: 5, Protocol: Plumtree, Latency: lat}, Params{Stabilization: 20, Broadcasts: 15}, lat.String(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := run.Min(Delivery.Reliability); m != 100 {
+			t.Errorf("%s latency: reliability down to %.2f%%", lat, m)
+		}
+		if rmr := run.Deliveries[0].RMR(); rmr < 2.9 || rmr > 3.1 {
+			t.Errorf("%s latency: RMR of the first broadcast %.3f, want 3.0 (mean active degree 5, less 2)", lat, rmr)
+		}
+		for i, d := range run.Deliveries[2:] {
+			if d.RMR() > 0.05 {
+				t.Errorf("%s latency, broadcast %d: RMR %.3f > 0.05", lat, i+3, d.RMR())
+			}
+		}
+	}
+	run := func() string {
+		r, err := Stable(Config{Nodes: 200, Seed: 9, Protocol: Plumtree, Latency: MessageLatency}, Params{Stabilization: 5, Broadcasts: 5}, "x", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(r.Deliveries)
+	}
+	if a, b := run(), run(); a != b {
+		t.Fatalf("same seed, different runs:\n%s\n%s", a, b)
+	}
+}

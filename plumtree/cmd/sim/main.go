@@ -4,6 +4,11 @@
 //
 //	go run ./plumtree/cmd/sim                    # 10,000 nodes, as the papers
 //	go run ./plumtree/cmd/sim -nodes 1000 -jobs 2
+//	go run ./plumtree/cmd/sim -nodes 1000 -latency link -doc /tmp/x.md -img /tmp/img
+//
+// -latency picks the simulator's latency model for every run: unit (one
+// time unit per message, the default), message (each message uniform in
+// [1, -max-latency]) or link (a fixed random latency per pair of nodes).
 //
 // The tables go between the results markers of -doc (the prose around them
 // is kept; a new file gets the markers), the plots as SVG into -img.
@@ -32,9 +37,21 @@ func main() {
 	jobs := flag.Int("jobs", 2, "networks simulated at once")
 	doc := flag.String("doc", "docs/plumtree-experiments.md", "markdown file to write the tables into")
 	img := flag.String("img", "docs/img", "directory for the SVG plots")
+	latency := flag.String("latency", "unit", "latency model: unit, message or link")
+	maxLatency := flag.Int("max-latency", 10, "largest latency of the message and link models, in time units")
 	flag.Parse()
 
-	rep, err := sim.RunAll(*nodes, *seed, sim.Params{}, *jobs, func(s string) { log.Print(s) })
+	p := sim.Params{MaxLatency: *maxLatency}
+	switch *latency {
+	case "unit":
+	case "message":
+		p.Latency = sim.MessageLatency
+	case "link":
+		p.Latency = sim.LinkLatency
+	default:
+		log.Fatalf("unknown latency model %q (unit, message or link)", *latency)
+	}
+	rep, err := sim.RunAll(*nodes, *seed, p, *jobs, func(s string) { log.Print(s) })
 	if err != nil {
 		log.Fatal(err)
 	}
