@@ -100,10 +100,16 @@ func decodeEnvelopeFast(data []byte) (env actor.Envelope, ok bool, err error) {
 
 // decodeValueFast decodes a Value holding one simple member; anything else
 // goes through valueSlow. ok is false if the Value is not valid protobuf.
-func decodeValueFast(b []byte) (v any, ok bool, err error) {
+func decodeValueFast(b []byte) (v any, ok bool, err error) { return decodeValueAt(b, 0) }
+
+// decodeValueAt is decodeValueFast for a value depth lists and casts down.
+func decodeValueAt(b []byte, depth int) (v any, ok bool, err error) {
+	if depth > maxDepth {
+		return valueSlowAt(b, depth)
+	}
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
-		return valueSlow(b)
+		return valueSlowAt(b, depth)
 	}
 	rest := b[n:]
 	switch num {
@@ -148,6 +154,14 @@ func decodeValueFast(b []byte) (v any, ok bool, err error) {
 				return name, true, nil
 			}
 		}
+	case valList:
+		s, m := consumeBytes(rest, typ)
+		if m != len(rest) {
+			break
+		}
+		if list, ok, err := decodeList(s, depth); ok {
+			return list, true, err
+		}
 	case valReg:
 		s, m := consumeBytes(rest, typ)
 		if m != len(rest) {
@@ -174,7 +188,33 @@ func decodeValueFast(b []byte) (v any, ok bool, err error) {
 			}
 		}
 	}
-	return valueSlow(b)
+	return valueSlowAt(b, depth)
+}
+
+// decodeList decodes a List message's items; ok is false when one of them
+// is not in the form the fast path reads (the slow path decides then).
+func decodeList(b []byte, depth int) (list []any, ok bool, err error) {
+	list = []any{}
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num != listItems || typ != protowire.BytesType {
+			return nil, false, nil
+		}
+		item, m := protowire.ConsumeBytes(b[n:])
+		if m < 0 {
+			return nil, false, nil
+		}
+		b = b[n+m:]
+		v, ok, err := decodeValueAt(item, depth+1)
+		if !ok {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, true, err
+		}
+		list = append(list, v)
+	}
+	return list, true, nil
 }
 
 // valueOptions decode a Value alone as it would be decoded inside its frame
@@ -185,12 +225,15 @@ var valueOptions = func() (o proto.UnmarshalOptions) {
 	return o
 }()
 
-func valueSlow(b []byte) (any, bool, error) {
+func valueSlow(b []byte) (any, bool, error) { return valueSlowAt(b, 0) }
+
+// valueSlowAt decodes a Value depth lists and casts down through protobuf.
+func valueSlowAt(b []byte, depth int) (any, bool, error) {
 	pv := new(wirepb.Value)
 	if err := valueOptions.Unmarshal(b, pv); err != nil {
 		return nil, false, nil
 	}
-	v, err := valueOf(pv, 0)
+	v, err := valueOf(pv, depth)
 	return v, true, err
 }
 

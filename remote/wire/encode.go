@@ -51,6 +51,9 @@ const (
 	valRef     = 11
 	valName    = 12
 	valReg     = 16
+	valList    = 17
+
+	listItems = 1 // List
 
 	regName  = 1 // Registered
 	regData  = 2
@@ -74,10 +77,11 @@ type envelopeEncoding struct {
 // type written directly, or any other built as a wirepb.Value.
 type valueEncoding struct {
 	v       any
+	items   []valueEncoding // a list's, when v is written as List
 	pb      *wirepb.Value
 	reg     *typeEntry // v's registered type, when v is written as Registered
 	regData []byte     // v encoded by reg
-	regSize int        // of the Registered message
+	regSize int        // of the Registered message (of the List message for a list)
 	size    int        // of the Value message
 }
 
@@ -170,9 +174,27 @@ func (x *envelopeEncoding) append(b []byte, env *actor.Envelope) ([]byte, error)
 	return b, nil
 }
 
-func (x *valueEncoding) prepare(v any) error {
+func (x *valueEncoding) prepare(v any) error { return x.prepareAt(v, 0) }
+
+// prepareAt measures v, at depth lists and casts down.
+func (x *valueEncoding) prepareAt(v any, depth int) error {
 	x.v = v
+	if depth > maxDepth {
+		return tooDeep()
+	}
 	switch v := v.(type) {
+	case []any:
+		x.items = make([]valueEncoding, len(v))
+		n := 0
+		for i, item := range v {
+			if err := x.items[i].prepareAt(item, depth+1); err != nil {
+				return err
+			}
+			n += sizeMessageField(listItems, x.items[i].size)
+		}
+		x.regSize = n // the List message's size
+		x.size = sizeMessageField(valList, n)
+		return nil
 	case string:
 		if utf8.ValidString(v) {
 			x.size = sizeBytesOneof(valStr, len(v))
@@ -217,7 +239,7 @@ func (x *valueEncoding) prepare(v any) error {
 		return nil
 	}
 	x.pb = new(wirepb.Value)
-	if err := putValue(x.pb, v, 0); err != nil {
+	if err := putValue(x.pb, v, depth); err != nil {
 		return err
 	}
 	x.size = proto.Size(x.pb) // cached for the MarshalAppend in append
@@ -231,6 +253,17 @@ func (x *valueEncoding) append(b []byte) ([]byte, error) {
 			return b, &BodyError{Type: fmt.Sprintf("%T", x.v), Err: fmt.Errorf("encode %T: %v: %w", x.v, err, ErrMalformed)}
 		}
 		return out, nil
+	}
+	if x.items != nil {
+		b = appendMessageHeader(b, valList, x.regSize)
+		for i := range x.items {
+			b = appendMessageHeader(b, listItems, x.items[i].size)
+			var err error
+			if b, err = x.items[i].append(b); err != nil {
+				return b, err
+			}
+		}
+		return b, nil
 	}
 	if x.reg != nil {
 		b = appendMessageHeader(b, valReg, x.regSize)

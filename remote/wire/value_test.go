@@ -85,6 +85,7 @@ var valueCases = []struct {
 	{"registered codec to nothing", blob("")},
 	{"registered error type", statusError{Code: 404}},
 	{"registered in list", []any{celsius(-1), ticket(0)}},
+	{"list of lists", []any{"batch", []any{[]any{"m", 1, "n", "h", int64(5), []byte("p"), 2, "r", false}, []any{}, []any{nil}}}},
 }
 
 func TestValueRoundTrip(t *testing.T) {
