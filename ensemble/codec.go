@@ -45,6 +45,19 @@ type PeerStatus struct {
 	OldMembers []string // the old configuration while joint, else empty
 	Quiescent  bool
 	Applied    uint64
+	Commit     uint64 // the last log index this peer knows committed
+	// Followers, on the leader: each other voter's replication progress,
+	// sorted by node (empty on the other peers).
+	Followers []FollowerProgress
+}
+
+// FollowerProgress is a follower's replication progress as its leader sees
+// it (the shape of rafted.FollowerProgress, with the peer's node for its
+// identity).
+type FollowerProgress struct {
+	Node  string
+	Match uint64 // the highest log index known replicated on it
+	Lag   uint64 // the leader's last index minus Match
 }
 
 // Requests and messages of the peers, routers and hosts.

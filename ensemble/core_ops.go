@@ -3,6 +3,7 @@ package ensemble
 import (
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -227,18 +228,39 @@ func (c *peerCore) updateMembers(from actor.From, add, del []string) any {
 // status is what this peer knows of its ensemble.
 func (c *peerCore) status() PeerStatus {
 	cur, old := c.members()
+	bs := c.rn.BasicStatus()
 	st := PeerStatus{
 		Ensemble: c.ens, Node: c.node, Leader: c.leaderNode(),
-		Term: c.rn.BasicStatus().Term, Members: cur, OldMembers: old,
-		Quiescent: c.quiesced, Applied: c.applied,
+		Term: bs.Term, Members: cur, OldMembers: old,
+		Quiescent: c.quiesced, Applied: c.applied, Commit: bs.Commit,
 	}
 	switch c.state {
 	case raft.StateLeader:
 		st.State = "leader"
+		st.Followers = c.followers()
 	case raft.StateCandidate, raft.StatePreCandidate:
 		st.State = "candidate"
 	default:
 		st.State = "follower"
 	}
 	return st
+}
+
+// followers is, on the leader, every other voter's progress (both sides of
+// a joint configuration), sorted by node.
+func (c *peerCore) followers() []FollowerProgress {
+	last, _ := c.store.LastIndex()
+	var out []FollowerProgress
+	c.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+		if id == c.id || pr.IsLearner {
+			return
+		}
+		f := FollowerProgress{Node: c.names[id], Match: pr.Match}
+		if last > pr.Match {
+			f.Lag = last - pr.Match
+		}
+		out = append(out, f)
+	})
+	slices.SortFunc(out, func(a, b FollowerProgress) int { return strings.Compare(a.Node, b.Node) })
+	return out
 }

@@ -250,7 +250,8 @@ func (s *Service) GetViews(id string) ([][]string, bool) {
 // View returns the node's whole view of an ensemble.
 func (s *Service) View(id string) (View, bool) { return s.dir.view(id) }
 
-// PeerStatus asks the peer of ensemble id on node what it knows.
+// PeerStatus asks the peer of ensemble id on node what it knows; the
+// leader's answer has each follower's match index and lag.
 func (s *Service) PeerStatus(ctx context.Context, node, id string) (PeerStatus, error) {
 	return actor.CallAs[PeerStatus](ctx, s.node, managerOf(node), statusReq{Ens: id})
 }

@@ -278,7 +278,12 @@ func (h *api) clusterView(r *http.Request) (any, error) { return h.o.Cluster(r.C
 
 func (h *api) raftedView(r *http.Request) (any, error) { return h.o.Rafted(r.Context()), nil }
 
-func (h *api) panelsView(*http.Request) (any, error) { return h.o.PanelNames(), nil }
+func (h *api) panelsView(r *http.Request) (any, error) {
+	if q := r.URL.Query(); q.Has("kind") {
+		return h.o.PanelsOfKind(q.Get("kind")), nil
+	}
+	return h.o.PanelNames(), nil
+}
 
 func (h *api) panelView(r *http.Request) (any, error) {
 	return h.o.PanelData(r.Context(), pathOrQuery(r, "name"))

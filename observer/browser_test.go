@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +14,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/ensemble"
 	"github.com/gotp-dev/gotp/observer"
 	"github.com/gotp-dev/gotp/peerservice"
+	"github.com/gotp-dev/gotp/plumtree"
 	"github.com/gotp-dev/gotp/remote"
 	"github.com/gotp-dev/gotp/remote/transport"
 )
@@ -63,8 +66,17 @@ func screenshots(t *testing.T) string {
 }
 
 func shoot(t *testing.T, dir, name string) chromedp.Action[chromedp.Void] {
+	return save(t, dir, name, chromedp.CaptureScreenshot())
+}
+
+// shootFull saves the whole page, beyond the window, for a long page.
+func shootFull(t *testing.T, dir, name string) chromedp.Action[chromedp.Void] {
+	return save(t, dir, name, chromedp.FullScreenshot(100))
+}
+
+func save(t *testing.T, dir, name string, capture chromedp.Action[[]byte]) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		png, err := chromedp.CaptureScreenshot()(ctx, tg)
+		png, err := capture(ctx, tg)
 		if err != nil {
 			return err
 		}
@@ -115,9 +127,10 @@ func TestBrowser(t *testing.T) {
 	dir := screenshots(t)
 
 	net := transport.NewNetwork(1)
-	members := make([]*actor.Node, 0, 2)
+	names := []string{"web", "peer", "third"}
+	members := make([]*actor.Node, 0, len(names))
 	var services []*peerservice.Service
-	for _, name := range []string{"web", "peer"} {
+	for _, name := range names {
 		n, err := actor.NewNode(actor.Config{Name: name})
 		if err != nil {
 			t.Fatal(err)
@@ -134,16 +147,24 @@ func TestBrowser(t *testing.T) {
 			_ = n.Stop(context.Background())
 		})
 	}
-	if err := services[1].SyncJoin(context.Background(), services[0].Myself()); err != nil {
-		t.Fatal(err)
+	for _, svc := range services[1:] {
+		if err := svc.SyncJoin(context.Background(), services[0].Myself()); err != nil {
+			t.Fatal(err)
+		}
 	}
+	trees, ens := startBroadcastAndEnsembles(t, members, services)
 	n := members[0]
 	tr := startTree(t, n)
+	thirdTree := observer.PlumtreePanel(trees[0], "third")
+	thirdTree.Name = "plumtree third"
 	srv, err := observer.Start(n, "", observer.Options{
 		Remote: services[0].Remote(), Peers: services[0],
 		Supervisors:  []actor.Dest{actor.Name{Name: "top"}},
 		AllowActions: true, RefreshInterval: 100 * time.Millisecond,
-		Panels: []observer.Panel{{Name: "demo", Data: func(context.Context) (any, error) { return map[string]string{"panel": "works"}, nil }}},
+		Panels: []observer.Panel{
+			{Name: "demo", Data: func(context.Context) (any, error) { return map[string]string{"panel": "works"}, nil }},
+			observer.PlumtreePanel(trees[0], "web"), thirdTree, observer.EnsemblePanel(ens[0]),
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -236,17 +257,93 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css(`button[data-restart="w2"]`)),
 		until(fmt.Sprintf(`%s !== %q`, pidOf("w2"), w2)))
 
-	// Cluster page: both members, the peer up, the edge between them.
+	// Cluster page: the members, the peers up, the edges from this node;
+	// the ensemble with its leader and its followers caught up; the
+	// broadcast tree of root web.
 	browse(t, ctx, "cluster graph",
 		chromedp.Navigate(base+"#/cluster"),
 		chromedp.WaitVisible(css(`[data-member="peer"][data-verdict="up"]`)),
+		chromedp.WaitVisible(css(`[data-member="third"][data-verdict="up"]`)),
 		chromedp.WaitVisible(css(`[data-member="web"][data-verdict="self"]`)),
 		chromedp.WaitVisible(css(`line[data-edge="web-peer"]`)),
-		shoot(t, dir, "cluster"))
+		chromedp.WaitVisible(css(`line[data-edge="web-third"]`)))
+	browse(t, ctx, "ensemble table",
+		until(`!!(document.querySelector('#ensemble-table tr[data-ensemble="users"]') || {dataset: {}}).dataset.leader`),
+		until(`/: 0 .*: 0$/.test(document.querySelector('#ensemble-table tr[data-ensemble="users"] td:nth-child(7)').textContent)`))
+	leader := read(t, ctx, "ensemble leader", chromedp.Evaluate[string](`document.querySelector('#ensemble-table tr[data-ensemble="users"]').dataset.leader`))
+	if shown := read(t, ctx, "leader cell", textOf(`#ensemble-table tr[data-ensemble="users"] td.leader`)); !slices.Contains(names, leader) || shown != leader {
+		t.Errorf("ensemble row: leader %q, shown %q", leader, shown)
+	}
+	if got, ok := ens[0].GetLeader("users"); !ok || got != leader {
+		t.Errorf("the ensemble row shows leader %q, the service knows %q", leader, got)
+	}
+	treeEdges := `[...document.querySelectorAll('#plumtree-svg [data-edge]')].map(l => l.dataset.edge + ':' + l.dataset.kind).sort().join(' ')`
+	browse(t, ctx, "broadcast tree",
+		until(`!!document.querySelector('#plumtree-svg[data-root="web"]') && document.querySelectorAll('#plumtree-svg [data-edge]').length === 3`),
+		shootFull(t, dir, "cluster"))
+	if got, want := read(t, ctx, "tree edges", chromedp.Evaluate[string](treeEdges)), "peer-third:eager peer-web:eager third-web:lazy"; got != want {
+		t.Errorf("tree edges %q, want %q", got, want)
+	}
+	// The other root's tree, picked from the selector; then a member's
+	// broadcast server stops and the tree marks it down.
+	browse(t, ctx, "another root",
+		chromedp.Evaluate[chromedp.Void](`(s => { s.value = 'plumtree third'; s.dispatchEvent(new Event('change')); })(document.getElementById('plumtree-root'))`),
+		until(`!!document.querySelector('#plumtree-svg[data-root="third"]')`))
+	if err := trees[1].Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	browse(t, ctx, "a member down",
+		until(`!!document.querySelector('#plumtree-svg [data-tree-node="peer"][data-down="true"]')`),
+		shootFull(t, dir, "cluster-tree-down"))
 
 	// Panels.
 	browse(t, ctx, "panels",
 		chromedp.Navigate(base+"#/panels"),
 		until(`!!document.getElementById('panel-data') && document.getElementById('panel-data').textContent.includes('works')`),
 		shoot(t, dir, "panels"))
+}
+
+// startBroadcastAndEnsembles starts a broadcast server on each member, with
+// fixed peers so that the tree of root web is web -eager- peer -eager-
+// third and web -lazy- third, and an ensemble service on each, with the
+// ensemble users on all of them.
+func startBroadcastAndEnsembles(t *testing.T, members []*actor.Node, services []*peerservice.Service) ([]*plumtree.Server, []*ensemble.Service) {
+	t.Helper()
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = m.Name()
+	}
+	peers := map[string][2][]string{ // eagers, lazys
+		"web":   {{"peer"}, {"third"}},
+		"peer":  {{"web", "third"}, {}},
+		"third": {{"peer"}, {"web"}},
+	}
+	var trees []*plumtree.Server
+	var svcs []*ensemble.Service
+	for i, m := range members {
+		p := peers[m.Name()]
+		tr, err := plumtree.Start(m, services[i], plumtree.Config{Members: names, Eagers: p[0], Lazys: p[1], NoMembershipUpdates: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := ensemble.Start(m, services[i], ensemble.Config{Tick: 50 * time.Millisecond, Lease: 150 * time.Millisecond, FollowerTimeout: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		trees, svcs = append(trees, tr), append(svcs, svc)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := svcs[0].Enable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range svcs[1:] {
+		if err := svc.Join(ctx, names[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svcs[0].CreateEnsemble(ctx, "users", names, ensemble.MemoryBackend); err != nil {
+		t.Fatal(err)
+	}
+	return trees, svcs
 }

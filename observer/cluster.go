@@ -184,6 +184,18 @@ func (o *Observer) PanelNames() []string {
 	return out
 }
 
+// PanelsOfKind lists the names of the panels of kind, in the order they
+// were given.
+func (o *Observer) PanelsOfKind(kind string) []string {
+	out := []string{}
+	for _, p := range o.opts.Panels {
+		if p.Kind == kind {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
 // panel returns the panel named name.
 func (o *Observer) panel(name string) (Panel, bool) {
 	for _, p := range o.opts.Panels {

@@ -160,3 +160,40 @@ func TestRaftedEndpoint(t *testing.T) {
 		}
 	})
 }
+
+// The node page shows each peer's round trip on its live connections, as
+// the net tick's probes measure it, beside the handshake's.
+func TestNodePeersShowLiveRoundTrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(17)
+		start := func(name string) *member {
+			n, err := actor.NewNode(actor.Config{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc, err := peerservice.StartNode(n, remote.Config{Cookie: "c", Transport: net.Transport(name), Listen: []string{name}, NetTickTime: 4 * time.Second},
+				peerservice.Config{HeartbeatInterval: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_ = svc.Stop(context.Background())
+				_ = n.Stop(context.Background())
+			})
+			return &member{node: n, svc: svc}
+		}
+		a, b := start("a"), start("b")
+		if err := b.svc.SyncJoin(t.Context(), a.svc.Myself()); err != nil {
+			t.Fatal(err)
+		}
+		net.SetDelay("a", "b", 15*time.Millisecond, 0)
+		net.SetDelay("b", "a", 15*time.Millisecond, 0)
+		time.Sleep(2 * time.Second) // two probe intervals (a quarter of the net tick time each)
+		synctest.Wait()
+		h := newHandler(t, a.node, observer.Options{Peers: a.svc, Remote: a.svc.Remote()})
+		node := getJSON[observer.NodeInfo](t, h, "/api/node")
+		if len(node.Peers) != 1 || node.Peers[0].LiveRTTSeconds != 0.03 {
+			t.Fatalf("peers %+v, want b with a live round trip of 30 ms", node.Peers)
+		}
+	})
+}

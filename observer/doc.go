@@ -76,7 +76,7 @@
 //	GET  /api/cluster              ClusterInfo: members with roles and the failure detector's verdicts,
 //	                               this node's connections (edges), partitions, gossip digest
 //	GET  /api/rafted               []RaftGroup: state, term, leader, members, unresponsive followers
-//	GET  /api/panels               the panels' names
+//	GET  /api/panels               the panels' names; kind=K: the names of the panels of kind K
 //	GET  /api/panels/{name}        a panel's data
 //	GET  /api/events?view=V&...    server-sent events: "update" with view V's JSON at once and every
 //	                               RefreshInterval, "failed" with {"error"} when it fails; V is node,
@@ -103,9 +103,14 @@
 // # Panels
 //
 // Components that gotp adds later (broadcast trees, ensembles, replicated
-// tables) show themselves through Options.Panels: a Panel is a name and a
-// function returning JSON-encodable data, listed on the panels page and
-// served at /api/panels/{name}. A panel that panics is reported as an error.
+// tables) show themselves through Options.Panels: a Panel is a name, a kind
+// and a function returning JSON-encodable data, listed on the panels page
+// and served at /api/panels/{name}. A panel that panics is reported as an
+// error. TablesPanel, PlumtreePanel and EnsemblePanel are built in; the
+// cluster page draws the panels of kind KindPlumtree (the eager/lazy tree of
+// a root as a graph, with a choice of root when there are several) and
+// KindEnsembles (leader, term, members, commit and applied indexes and
+// follower lag), the panels page shows every panel as JSON.
 //
 // # Metrics
 //
@@ -129,12 +134,14 @@
 // between two looks). A process's state is what its behaviour's
 // actor.Inspector returns (actor.Node.Inspect, as sys:get_state), or what
 // Inspectable's wrapper shows; a supervisor shows its strategy, intensity and
-// restart counts that way. The runtime does not record, and so the pages do
-// not show: round-trip times measured on live connections (the node page
-// shows each peer's handshake round trip, remote.ConnStat.HandshakeRTT; the
+// restart counts that way. Each peer's round trips are its handshake's
+// (remote.ConnStat.HandshakeRTT) and its live connections' latest
+// (remote.ConnStat.RTT, measured every quarter of the net tick time); the
 // node's message rate comes from actor.Node.MessagesHandled; call counts and
-// latency are metrics, from actor.Node.ObserveCalls; raft groups show their commit and applied indexes and, on the
-// leader, each follower's lag, from rafted.Status). Supervisors are the roots given plus every
+// latency are metrics, from actor.Node.ObserveCalls; raft groups show their
+// commit and applied indexes and, on the leader, each follower's lag, from
+// rafted.Status, and ensembles the same from their leaders'
+// ensemble.PeerStatus. Supervisors are the roots given plus every
 // supervisor whose parent is not one (found by the behaviour the runtime
 // reports). The cluster page draws this
 // node's view: its own connections, and the verdicts of its own failure

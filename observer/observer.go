@@ -142,6 +142,10 @@ type PeerInfo struct {
 	// RTTSeconds is the shortest handshake round trip of its connections
 	// (remote.ConnStat.HandshakeRTT): the path's latency at connect time.
 	RTTSeconds float64 `json:"rtt_seconds"`
+	// LiveRTTSeconds is the shortest round trip its live connections last
+	// measured (remote.ConnStat.RTT: a probe every quarter of the net tick
+	// time, queueing on both sides included); 0 until one is measured.
+	LiveRTTSeconds float64 `json:"live_rtt_seconds"`
 }
 
 // NodeInfo describes the node now.
@@ -216,6 +220,9 @@ func (o *Observer) peers() []PeerInfo {
 			pi.QueueBytes += st.QueueBytes
 			if rtt := st.HandshakeRTT.Seconds(); rtt > 0 && (pi.RTTSeconds == 0 || rtt < pi.RTTSeconds) {
 				pi.RTTSeconds = rtt
+			}
+			if rtt := st.RTT.Seconds(); rtt > 0 && st.Up && (pi.LiveRTTSeconds == 0 || rtt < pi.LiveRTTSeconds) {
+				pi.LiveRTTSeconds = rtt
 			}
 		}
 		out = append(out, pi)

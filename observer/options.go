@@ -46,8 +46,14 @@ func (timeoutError) Timeout() bool        { return true }
 // encoding/json can marshal. Data is called for every request and every
 // live update, with the request's context; it must be safe for concurrent
 // use and should answer quickly.
+//
+// Kind says what shape Data has, for pages that draw it: the cluster page
+// draws the panels of kind KindPlumtree (Data a BroadcastTree) as a graph
+// and those of kind KindEnsembles (Data a []EnsembleRow) as a table. Any
+// other kind, or none, is shown as JSON on the panels page only.
 type Panel struct {
 	Name string
+	Kind string
 	Data func(ctx context.Context) (any, error)
 }
 

@@ -9,6 +9,18 @@ import (
 	"github.com/gotp-dev/gotp/plumtree"
 )
 
+// The kinds of the built-in panels (Panel.Kind).
+const (
+	// KindTables: Data is a []TableRow (TablesPanel).
+	KindTables = "tables"
+	// KindPlumtree: Data is a BroadcastTree (PlumtreePanel); the cluster
+	// page draws it.
+	KindPlumtree = "plumtree"
+	// KindEnsembles: Data is a []EnsembleRow (EnsemblePanel); the cluster
+	// page shows it.
+	KindEnsembles = "ensembles"
+)
+
 // TableRow is one cets table as its server on this node reports it.
 type TableRow struct {
 	Table   string   `json:"table"`
@@ -28,7 +40,7 @@ type TableRow struct {
 // registered name on this node, or a PID) its size, memory, nodes, leader
 // and join reference, as cets:info/1 gives them.
 func TablesPanel(node *actor.Node, servers ...actor.Dest) Panel {
-	return Panel{Name: "tables", Data: func(ctx context.Context) (any, error) {
+	return Panel{Name: "tables", Kind: KindTables, Data: func(ctx context.Context) (any, error) {
 		rows := make([]TableRow, 0, len(servers))
 		for _, s := range servers {
 			info, err := cets.GetInfo(ctx, node, s)
@@ -46,6 +58,12 @@ func TablesPanel(node *actor.Node, servers ...actor.Dest) Panel {
 	}}
 }
 
+// BroadcastTree is the Plumtree broadcast tree of one root.
+type BroadcastTree struct {
+	Root string     `json:"root"`
+	Tree []TreeNode `json:"tree"`
+}
+
 // TreeNode is one node's part of a Plumtree broadcast tree.
 type TreeNode struct {
 	Node   string   `json:"node"`
@@ -56,9 +74,14 @@ type TreeNode struct {
 
 // PlumtreePanel is a panel of the eager/lazy tree of the broadcasts rooted at
 // root, as each member's broadcast server reports its part of it
-// (DebugGetTree); members that do not answer are marked down.
+// (DebugGetTree); members that do not answer are marked down. Its name is
+// "plumtree"; to show the trees of several roots, give each panel a name of
+// its own (the cluster page offers a choice between them):
+//
+//	p := observer.PlumtreePanel(srv, "n2")
+//	p.Name = "plumtree n2"
 func PlumtreePanel(srv *plumtree.Server, root string) Panel {
-	return Panel{Name: "plumtree", Data: func(ctx context.Context) (any, error) {
+	return Panel{Name: "plumtree", Kind: KindPlumtree, Data: func(ctx context.Context) (any, error) {
 		members, err := srv.BroadcastMembers(ctx)
 		if err != nil {
 			return nil, err
@@ -68,7 +91,7 @@ func PlumtreePanel(srv *plumtree.Server, root string) Panel {
 		for _, e := range entries {
 			out = append(out, TreeNode{Node: e.Node, Eagers: orEmpty(e.Peers.Eagers), Lazys: orEmpty(e.Peers.Lazys), Down: e.Down})
 		}
-		return map[string]any{"root": root, "tree": out}, nil
+		return BroadcastTree{Root: root, Tree: out}, nil
 	}}
 }
 
@@ -79,20 +102,32 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// EnsembleRow is one ensemble as this node's manager sees it.
+// EnsembleRow is one ensemble as this node's manager sees it, with what its
+// leader reports of its log and followers.
 type EnsembleRow struct {
 	Ensemble   string   `json:"ensemble"`
 	Leader     string   `json:"leader"`
 	Term       uint64   `json:"term"`
 	Members    []string `json:"members"`
 	OldMembers []string `json:"old_members,omitempty"`
+	// Commit and Applied are the leader's commit and applied indexes.
+	Commit    uint64 `json:"commit"`
+	Applied   uint64 `json:"applied"`
+	Quiescent bool   `json:"quiescent"`
+	// Lag is, on the leader, each follower's distance in log entries
+	// behind it (node -> entries), as RaftGroup.Lag.
+	Lag map[string]uint64 `json:"lag,omitempty"`
+	// Error is set when the leader did not answer (or there is none).
+	Error string `json:"error,omitempty"`
 }
 
 // EnsemblePanel is a panel of every ensemble the node knows: its leader, term
 // and members (a joint configuration's old members too), from the manager's
-// lock-free view cache.
+// lock-free view cache, and the leader's commit and applied indexes and
+// follower lag, from a status call to the leader's node per ensemble
+// (Service.PeerStatus).
 func EnsemblePanel(svc *ensemble.Service) Panel {
-	return Panel{Name: "ensembles", Data: func(ctx context.Context) (any, error) {
+	return Panel{Name: "ensembles", Kind: KindEnsembles, Data: func(ctx context.Context) (any, error) {
 		ids := svc.Ensembles()
 		rows := make([]EnsembleRow, 0, len(ids))
 		for _, id := range ids {
@@ -100,8 +135,38 @@ func EnsemblePanel(svc *ensemble.Service) Panel {
 			if !ok {
 				continue
 			}
-			rows = append(rows, EnsembleRow{Ensemble: id, Leader: v.Leader, Term: v.Term, Members: orEmpty(v.Members), OldMembers: v.OldMembers})
+			row := EnsembleRow{Ensemble: id, Leader: v.Leader, Term: v.Term, Members: orEmpty(v.Members), OldMembers: v.OldMembers}
+			leaderStatus(ctx, svc, &row)
+			rows = append(rows, row)
 		}
 		return rows, nil
 	}}
+}
+
+// leaderStatus fills row with what its leader reports; a peer that no
+// longer leads tells its term and leader, and no lag.
+func leaderStatus(ctx context.Context, svc *ensemble.Service, row *EnsembleRow) {
+	if row.Leader == "" {
+		row.Error = "no leader known"
+		return
+	}
+	st, err := svc.PeerStatus(ctx, row.Leader, row.Ensemble)
+	if err != nil {
+		row.Error = callError("peer status", err).Error()
+		return
+	}
+	row.Commit, row.Applied, row.Quiescent = st.Commit, st.Applied, st.Quiescent
+	if st.Term > row.Term {
+		row.Term, row.Leader = st.Term, st.Leader
+	}
+	if st.State != "leader" {
+		return
+	}
+	row.Members, row.OldMembers = orEmpty(st.Members), st.OldMembers
+	for _, f := range st.Followers {
+		if row.Lag == nil {
+			row.Lag = make(map[string]uint64, len(st.Followers))
+		}
+		row.Lag[f.Node] = f.Lag
+	}
 }

@@ -25,14 +25,23 @@
 //
 //	gotp_processes{status}                         gauge: live processes, status "waiting" or "running"
 //	gotp_mailbox_messages                          gauge: messages waiting in all mailboxes
+//	gotp_messages_handled_total                    counter: mailbox entries the node's processes handled
 //	gotp_mailbox_depth                             histogram: one observation per live process, its mailbox length
 //	gotp_goroutines                                gauge: goroutines of the OS process
+//	gotp_call_duration_seconds                     histogram: calls made on the node, by duration
+//	gotp_calls_failed_total                        counter: calls that ended with an error
 //	gotp_supervisor_children{supervisor}           gauge: child specs
 //	gotp_supervisor_children_active{supervisor}    gauge: children whose process is alive
-//	gotp_supervisor_restarts_observed_total{supervisor}  counter: restarts the observer noticed
+//	gotp_supervisor_restarts_total{supervisor}     counter: restarts the supervisor made after children exited (its own count)
+//	gotp_supervisor_restarts_observed_total{supervisor}  counter: child PID changes the observer noticed
 //	gotp_supervisor_up{supervisor}                 gauge: 1 if the supervisor answered
 //	gotp_remote_peers                              gauge: connected peers
 //	gotp_remote_connections{peer,channel}          gauge: connections up
+//	gotp_remote_bytes_total{peer,direction}        counter: bytes in and out
+//	gotp_remote_frames_total{peer,direction}       counter: frames in and out
+//	gotp_remote_queue_bytes{peer}                  gauge: bytes waiting in the send queues
+//	gotp_remote_handshake_rtt_seconds{peer}        gauge: the shortest handshake round trip
+//	gotp_remote_rtt_seconds{peer}                  gauge: the shortest round trip live connections last measured
 //	gotp_membership_members                        gauge: members this node knows
 //	gotp_detector_verdicts{verdict}                gauge: members by verdict, "self", "up", "down"
 //	gotp_partitions                                gauge: injected partitions held
@@ -41,13 +50,22 @@
 //	gotp_rafted_is_leader{group}                   gauge: 1 if the member asked leads
 //	gotp_rafted_members{group}                     gauge: the group's members
 //	gotp_rafted_unresponsive_followers{group}      gauge: followers silent for an election timeout
+//	gotp_rafted_commit_index{group}                gauge: the last index the member knows committed
+//	gotp_rafted_applied_index{group}               gauge: the last index the member applied
+//	gotp_rafted_follower_lag{group,follower}       gauge: on the leader, entries a follower is behind
 //
-// # What is missing, and why
+// # Two restart counters
 //
-// The runtime does not count messages handled or sent per process, call
-// latency, restarts per supervisor (the restart metric counts the PID
-// changes the observer notices, so two restarts between scrapes count as
-// one), bytes written and queued per connection, or raft commit indexes;
-// these metrics appear when actor, supervisor, remote and rafted expose
-// them.
+// There are two restart counters, because they count different things.
+// gotp_supervisor_restarts_total is the supervisor's own count
+// (supervisor.State.Restarts, read with actor.Node.Inspect): every restart
+// it made because a child exited, the ones it weighs against its
+// intensity, also when several happen between two scrapes; it starts from
+// 0 when the supervisor does, so a supervisor restarted by its parent
+// resets it, as a Prometheus counter may. It is absent for a supervisor
+// that did not report its state. gotp_supervisor_restarts_observed_total
+// counts the child PID changes the observer noticed between two looks:
+// two crashes between scrapes count as one, but a restart asked for with
+// supervisor.RestartChild, which the supervisor does not count, does.
+// Alert on the first; the second is kept for dashboards built on it.
 package metrics

@@ -62,7 +62,8 @@ func Example() {
 	}
 	scrape("gotp_mailbox_messages", "gotp_supervisor_")
 
-	// A child restarted between two scrapes: the second one counts it.
+	// A child restarted by hand between two scrapes: the observer sees its
+	// new PID; the supervisor counts only the restarts it makes itself.
 	_ = supervisor.TerminateChild(ctx, node, app, "cart")
 	_, _ = supervisor.RestartChild(ctx, node, app, "cart")
 	scrape("gotp_supervisor_restarts")
@@ -71,6 +72,8 @@ func Example() {
 	// gotp_supervisor_children{node="shop@host",supervisor="app"} 2
 	// gotp_supervisor_children_active{node="shop@host",supervisor="app"} 2
 	// gotp_supervisor_restarts_observed_total{node="shop@host",supervisor="app"} 0
+	// gotp_supervisor_restarts_total{node="shop@host",supervisor="app"} 0
 	// gotp_supervisor_up{node="shop@host",supervisor="app"} 1
 	// gotp_supervisor_restarts_observed_total{node="shop@host",supervisor="app"} 1
+	// gotp_supervisor_restarts_total{node="shop@host",supervisor="app"} 0
 }

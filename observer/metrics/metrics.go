@@ -70,8 +70,10 @@ type Collector struct {
 	processes, mailboxTotal, mailbox                    *prometheus.Desc
 	handled                                             *prometheus.Desc
 	supActive, supSpecs, supRestarts, supUp             *prometheus.Desc
+	supOwnRestarts                                      *prometheus.Desc
 	peers, connections                                  *prometheus.Desc
 	remoteBytes, remoteFrames, remoteQueue, remoteRTT   *prometheus.Desc
+	remoteLiveRTT                                       *prometheus.Desc
 	members, verdicts, partitions, gossipRounds         *prometheus.Desc
 	raftTerm, raftLeader, raftMembers, raftUnresponsive *prometheus.Desc
 	raftCommit, raftApplied, raftLag                    *prometheus.Desc
@@ -126,6 +128,7 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 		supActive:        d("supervisor_children_active", "Children of a supervisor whose process is alive.", "supervisor"),
 		supSpecs:         d("supervisor_children", "Child specs of a supervisor.", "supervisor"),
 		supRestarts:      d("supervisor_restarts_observed_total", "Child restarts the observer has seen (a child's PID changed between two scrapes or page views).", "supervisor"),
+		supOwnRestarts:   d("supervisor_restarts_total", "Restarts the supervisor made after its children exited, as it counts them against its intensity (supervisor.State.Restarts).", "supervisor"),
 		supUp:            d("supervisor_up", "1 if the supervisor answered the scrape.", "supervisor"),
 		peers:            d("remote_peers", "Nodes this node has a working connection to."),
 		connections:      d("remote_connections", "Connections up, per peer and channel.", "peer", "channel"),
@@ -133,6 +136,7 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 		remoteFrames:     d("remote_frames_total", "Frames (messages, signals, ticks) carried over the connections to a peer, by direction.", "peer", "direction"),
 		remoteQueue:      d("remote_queue_bytes", "Bytes waiting in the send queues to a peer.", "peer"),
 		remoteRTT:        d("remote_handshake_rtt_seconds", "The shortest handshake round trip of the connections to a peer (the path's latency at connect time).", "peer"),
+		remoteLiveRTT:    d("remote_rtt_seconds", "The shortest round trip the live connections to a peer last measured (a probe every quarter of the net tick time, queueing included).", "peer"),
 		members:          d("membership_members", "Cluster members this node knows."),
 		verdicts:         d("detector_verdicts", "Members by the failure detector's verdict.", "verdict"),
 		partitions:       d("partitions", "Injected partitions this node holds."),
@@ -149,8 +153,8 @@ func NewCollector(obs *observer.Observer, opts Options) (*Collector, error) {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.handled, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supUp,
-		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.remoteRTT, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive, c.raftCommit, c.raftApplied, c.raftLag} {
+	for _, d := range []*prometheus.Desc{c.processes, c.mailboxTotal, c.handled, c.mailbox, c.goroutines, c.supActive, c.supSpecs, c.supRestarts, c.supOwnRestarts, c.supUp,
+		c.peers, c.connections, c.remoteBytes, c.remoteFrames, c.remoteQueue, c.remoteRTT, c.remoteLiveRTT, c.members, c.verdicts, c.partitions, c.gossipRounds, c.raftTerm, c.raftLeader, c.raftMembers, c.raftUnresponsive, c.raftCommit, c.raftApplied, c.raftLag} {
 		ch <- d
 	}
 	c.callDuration.Describe(ch)
@@ -209,6 +213,9 @@ func (c *Collector) collectSupervisors(ctx context.Context, ch chan<- prometheus
 		ch <- prometheus.MustNewConstMetric(c.supActive, prometheus.GaugeValue, float64(t.Counts.Active), label)
 		ch <- prometheus.MustNewConstMetric(c.supSpecs, prometheus.GaugeValue, float64(t.Counts.Specs), label)
 		ch <- prometheus.MustNewConstMetric(c.supRestarts, prometheus.CounterValue, float64(t.RestartsSeen), label)
+		if t.Strategy != "" { // the supervisor reported its state
+			ch <- prometheus.MustNewConstMetric(c.supOwnRestarts, prometheus.CounterValue, float64(t.Restarts), label)
+		}
 		for _, child := range t.Children {
 			if child.Supervisor != nil {
 				walk(*child.Supervisor)
@@ -253,6 +260,9 @@ func (c *Collector) collectCluster(ctx context.Context, ch chan<- prometheus.Met
 			ch <- prometheus.MustNewConstMetric(c.remoteFrames, prometheus.CounterValue, float64(p.FramesOut), p.Name, "out")
 			ch <- prometheus.MustNewConstMetric(c.remoteQueue, prometheus.GaugeValue, float64(p.QueueBytes), p.Name)
 			ch <- prometheus.MustNewConstMetric(c.remoteRTT, prometheus.GaugeValue, p.RTTSeconds, p.Name)
+			if p.LiveRTTSeconds > 0 {
+				ch <- prometheus.MustNewConstMetric(c.remoteLiveRTT, prometheus.GaugeValue, p.LiveRTTSeconds, p.Name)
+			}
 		}
 	}
 	if !cl.Membership {

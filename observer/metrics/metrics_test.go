@@ -9,11 +9,14 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/observer"
 	"github.com/gotp-dev/gotp/observer/metrics"
 	"github.com/gotp-dev/gotp/rafted"
+	"github.com/gotp-dev/gotp/remote"
+	"github.com/gotp-dev/gotp/remote/transport"
 	"github.com/gotp-dev/gotp/supervisor"
 )
 
@@ -124,7 +127,8 @@ func TestScrape(t *testing.T) {
 			t.Errorf("buckets: le=10 %v, +Inf %v, of %v", got[`gotp_mailbox_depth_bucket{node="m@test",le="10"}`], got[`gotp_mailbox_depth_bucket{node="m@test",le="+Inf"}`], procs)
 		}
 		sup := `{node="m@test",supervisor="top"}`
-		if got["gotp_supervisor_up"+sup] != 1 || got["gotp_supervisor_children"+sup] != 2 || got["gotp_supervisor_children_active"+sup] != 2 || got["gotp_supervisor_restarts_observed_total"+sup] != 0 {
+		if got["gotp_supervisor_up"+sup] != 1 || got["gotp_supervisor_children"+sup] != 2 || got["gotp_supervisor_children_active"+sup] != 2 || got["gotp_supervisor_restarts_observed_total"+sup] != 0 ||
+			got["gotp_supervisor_restarts_total"+sup] != 0 {
 			t.Errorf("supervisor metrics: %v", got)
 		}
 		group := `{group="` + m.Server().String() + `",node="m@test"}`
@@ -145,8 +149,20 @@ func TestScrape(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		if got := scrape(t, h); got["gotp_supervisor_restarts_observed_total"+sup] != 1 {
-			t.Errorf("restarts after a kill: %v", got["gotp_supervisor_restarts_observed_total"+sup])
+		got = scrape(t, h)
+		if got["gotp_supervisor_restarts_observed_total"+sup] != 1 || got["gotp_supervisor_restarts_total"+sup] != 1 {
+			t.Errorf("restarts after a kill: observed %v, the supervisor's count %v", got["gotp_supervisor_restarts_observed_total"+sup], got["gotp_supervisor_restarts_total"+sup])
+		}
+		// Two crashes between scrapes: the supervisor counts both, the
+		// observer sees one PID change.
+		for range 2 {
+			if err := n.Exit(actor.Name{Name: "w1"}, actor.Kill); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+		}
+		if got := scrape(t, h); got["gotp_supervisor_restarts_total"+sup] != 3 || got["gotp_supervisor_restarts_observed_total"+sup] != 2 {
+			t.Errorf("two restarts between scrapes: the supervisor's count %v, observed %v", got["gotp_supervisor_restarts_total"+sup], got["gotp_supervisor_restarts_observed_total"+sup])
 		}
 	})
 }
@@ -178,4 +194,50 @@ func TestOptions(t *testing.T) {
 	if _, ok := got["go_goroutines"]; !ok {
 		t.Error("no Go collector")
 	}
+}
+
+// A distributed node exports its peers' traffic, queues and round trips:
+// the handshake's, and the live connection's once a probe has measured it.
+func TestScrapeRemote(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork(3)
+		start := func(name string) (*actor.Node, *remote.Remote) {
+			n, err := actor.NewNode(actor.Config{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := remote.Start(n, remote.Config{Cookie: "c", Transport: net.Transport(name), Listen: []string{name}, NetTickTime: 4 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = n.Stop(context.Background()) })
+			return n, r
+		}
+		a, ra := start("a")
+		_, rb := start("b")
+		net.SetDelay("a", "b", 20*time.Millisecond, 0)
+		net.SetDelay("b", "a", 20*time.Millisecond, 0)
+		if err := ra.Connect(t.Context(), rb.Spec()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second) // a probe every quarter of the net tick time
+		synctest.Wait()
+		obs, err := observer.New(a, observer.Options{Remote: ra})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := metrics.Handler(obs, metrics.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := scrape(t, h)
+		peer := `{node="a",peer="b"}`
+		if got[`gotp_remote_peers{node="a"}`] != 1 || got[`gotp_remote_bytes_total{direction="in",node="a",peer="b"}`] == 0 ||
+			got[`gotp_remote_frames_total{direction="out",node="a",peer="b"}`] == 0 {
+			t.Errorf("peer traffic: %v", got)
+		}
+		if got["gotp_remote_handshake_rtt_seconds"+peer] != 0.04 || got["gotp_remote_rtt_seconds"+peer] != 0.04 {
+			t.Errorf("round trips: handshake %v, live %v, want 0.04 both", got["gotp_remote_handshake_rtt_seconds"+peer], got["gotp_remote_rtt_seconds"+peer])
+		}
+	})
 }

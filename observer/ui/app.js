@@ -126,12 +126,13 @@ function viewNode() {
     const channels = [...new Set(d.peers.flatMap(p => Object.keys(p.connections)))].sort();
     peers.replaceChildren(el('table', {id: 'peer-table'},
       el('thead', {}, el('tr', {}, el('th', {text: 'peer'}), el('th', {text: 'addresses'}), el('th', {text: 'role'}), el('th', {text: 'connected'}),
-        ...channels.map(c => el('th', {text: 'conns: ' + c})), el('th', {text: 'in'}), el('th', {text: 'out'}), el('th', {text: 'queued'}), el('th', {text: 'rtt (connect)'}))),
+        ...channels.map(c => el('th', {text: 'conns: ' + c})), el('th', {text: 'in'}), el('th', {text: 'out'}), el('th', {text: 'queued'}), el('th', {text: 'rtt (connect)'}), el('th', {text: 'rtt (live)'}))),
       el('tbody', {}, ...d.peers.map(p => el('tr', {},
         el('td', {class: 'mono', text: p.name}), el('td', {class: 'mono', text: (p.addrs || []).join(' ')}),
         el('td', {text: (p.tags || {}).role || ''}), el('td', {text: p.connected ? 'yes' : 'no'}),
         ...channels.map(c => el('td', {text: String(p.connections[c] || 0)})),
-        el('td', {text: bytes(p.bytes_in)}), el('td', {text: bytes(p.bytes_out)}), el('td', {text: bytes(p.queue_bytes)}), el('td', {text: (p.rtt_seconds * 1000).toFixed(2) + ' ms'}))))));
+        el('td', {text: bytes(p.bytes_in)}), el('td', {text: bytes(p.bytes_out)}), el('td', {text: bytes(p.queue_bytes)}), el('td', {text: (p.rtt_seconds * 1000).toFixed(2) + ' ms'}),
+        el('td', {text: p.live_rtt_seconds > 0 ? (p.live_rtt_seconds * 1000).toFixed(2) + ' ms' : '–'}))))));
   });
 }
 
@@ -325,56 +326,192 @@ function clip(s) { return s.length > 26 ? s.slice(0, 25) + '…' : s; }
 
 // ---- cluster --------------------------------------------------------------
 
+// The cluster page's choice of broadcast tree, kept across redraws.
+const clusterState = {tree: ''};
+
 function viewCluster() {
   const m = main();
   m.replaceChildren(el('h2', {text: 'Cluster'}), el('div', {id: 'view-error', class: 'error'}),
     el('div', {id: 'cluster-graph'}),
     el('p', {class: 'muted', text: 'Squares are servers (or full-mesh members), circles clients; green: the failure detector holds the node up, red: down, blue: this node. Lines are the connections this node holds.'}),
-    el('div', {id: 'cluster-info'}), el('h3', {text: 'Raft groups'}), el('div', {id: 'rafted'}));
+    el('div', {id: 'cluster-info'}), el('h3', {text: 'Raft groups'}), el('div', {id: 'rafted'}),
+    el('h3', {text: 'Ensembles'}), el('div', {id: 'ensembles'}),
+    el('h3', {text: 'Broadcast tree'}), el('div', {class: 'controls', id: 'plumtree-controls'}), el('div', {id: 'plumtree'}));
+  // The panels the page draws, by kind (Panel.Kind); asked once per visit.
+  const kinds = {};
+  const panelsOf = kind => kinds[kind] || (kinds[kind] = fetch('api/panels?kind=' + kind).then(r => r.json()).catch(() => []));
+  // Every tick, even when the membership is the same: the tables and the
+  // tree below change on their own. Each part is redrawn when its data
+  // changed only.
   follow({view: 'cluster'}, c => {
-    document.getElementById('cluster-graph').replaceChildren(drawCluster(c));
-    const info = document.getElementById('cluster-info');
-    info.replaceChildren(
+    redraw(document.getElementById('cluster-graph'), c, () => [drawCluster(c)]);
+    redraw(document.getElementById('cluster-info'), c, () => [
       el('p', {class: 'muted', text: c.membership ? `membership digest ${c.digest}, ${c.gossip_rounds} gossip rounds, ${c.pending_acks} pending acks` : 'No peer service given: members are the connected nodes.'}),
       c.error ? el('p', {class: 'error', text: c.error}) : '',
       el('h3', {text: 'Partitions'}),
-      c.partitions.length ? el('ul', {}, ...c.partitions.map(p => el('li', {class: 'mono', text: `${p.ref} (origin ${p.origin})`}))) : el('p', {class: 'muted', text: 'none'}));
+      c.partitions.length ? el('ul', {}, ...c.partitions.map(p => el('li', {class: 'mono', text: `${p.ref} (origin ${p.origin})`}))) : el('p', {class: 'muted', text: 'none'})]);
     fetch('api/rafted').then(r => r.json()).then(groups => {
       const box = document.getElementById('rafted');
       if (!box) return;
-      if (!groups.length) { box.replaceChildren(el('p', {class: 'muted', text: 'none given (Options.Rafted)'})); return; }
-      box.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, ...['member', 'state', 'term', 'leader', 'members', 'unresponsive', 'commit', 'applied', 'follower lag'].map(h => el('th', {text: h})))),
-        el('tbody', {}, ...groups.map(g => el('tr', {}, el('td', {class: 'mono', text: g.server}),
-          el('td', {class: g.error ? 'error' : '', text: g.error || g.state}), el('td', {text: String(g.term)}),
+      redraw(box, groups, () => [!groups.length ? el('p', {class: 'muted', text: 'none given (Options.Rafted)'}) : dataTable('rafted-table', ['member', 'state', 'term', 'leader', 'members', 'unresponsive', 'commit', 'applied', 'follower lag'],
+        groups, g => [el('td', {class: 'mono', text: g.server}),
+          el('td', {class: g.error ? 'error' : '', text: g.error || g.state}), String(g.term),
           el('td', {}, pidLink(g.leader)), el('td', {class: 'mono', text: g.members.join(' ')}), el('td', {class: 'mono', text: g.unresponsive.join(' ')}),
-          el('td', {text: String(g.commit)}), el('td', {text: String(g.applied)}),
-          el('td', {class: 'mono', text: Object.entries(g.lag || {}).map(([p, n]) => p + ': ' + n).join(' ')}))))));
+          String(g.commit), String(g.applied), lagCell(g.lag)])]);
     }).catch(() => {});
-  });
+    panelsOf('ensembles').then(names => Promise.all(names.map(n => panelData(n)))).then(tables => {
+      const box = document.getElementById('ensembles');
+      if (!box) return;
+      const rows = tables.filter(Array.isArray).flat(), errors = tables.filter(t => !Array.isArray(t));
+      redraw(box, tables, () => [...errors.map(e => el('p', {class: 'error', text: e.error || 'not an ensemble panel'})),
+        !rows.length ? el('p', {class: 'muted', text: tables.length ? 'no ensembles' : 'none given (Options.Panels: observer.EnsemblePanel)'}) : dataTable('ensemble-table', ['ensemble', 'leader', 'term', 'members', 'commit', 'applied', 'follower lag', 'state'],
+        rows, e => [el('td', {class: 'mono', text: e.ensemble}), el('td', {class: 'mono leader', text: e.leader || '-'}), String(e.term),
+          el('td', {class: 'mono', text: e.members.join(' ') + (e.old_members ? ' (was ' + e.old_members.join(' ') + ')' : '')}),
+          String(e.commit), String(e.applied), lagCell(e.lag),
+          el('td', {class: e.error ? 'error' : 'muted', text: e.error || (e.quiescent ? 'quiescent' : '')})],
+        e => ({'data-ensemble': e.ensemble, 'data-leader': e.leader}))]);
+    });
+    panelsOf('plumtree').then(names => {
+      const controls = document.getElementById('plumtree-controls'), box = document.getElementById('plumtree');
+      if (!box) return;
+      if (!names.length) { redraw(box, [], () => [el('p', {class: 'muted', text: 'none given (Options.Panels: observer.PlumtreePanel)'})]); return; }
+      if (!names.includes(clusterState.tree)) clusterState.tree = names[0];
+      if (names.length > 1 && !controls.firstChild) {
+        const pick = el('select', {id: 'plumtree-root'}, ...names.map(n => el('option', {value: n, text: n})));
+        pick.value = clusterState.tree;
+        pick.addEventListener('change', () => { clusterState.tree = pick.value; });
+        controls.append(el('label', {text: 'tree: '}), pick);
+      }
+      return panelData(clusterState.tree).then(t => {
+        if (!document.getElementById('plumtree')) return;
+        redraw(box, t, () => [t.error ? el('p', {class: 'error', text: t.error}) : drawBroadcastTree(t),
+          el('p', {class: 'muted', text: 'Root ' + (t.root || '?') + ' at the top; solid lines are eager links (the tree broadcasts travel), dashed lines lazy ones (announcements only); red: a member that did not answer.'})]);
+      });
+    });
+  }, null, true);
+}
+
+// redraw replaces box's children with build()'s when data differs from
+// what box shows, so that an unchanged table is not rebuilt every tick.
+function redraw(box, data, build) {
+  const key = JSON.stringify(data);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(...build());
+}
+
+// panelData fetches one panel's data; an error is {error}.
+function panelData(name) {
+  return fetch('api/panels/' + encodeURIComponent(name)).then(r => r.json()).catch(e => ({error: String(e)}));
+}
+
+// dataTable builds a table: headers, then for each item its cells (a string
+// or a td element) and, optionally, its row's attributes.
+function dataTable(id, headers, items, cells, rowAttrs) {
+  return el('table', {id}, el('thead', {}, el('tr', {}, ...headers.map(h => el('th', {text: h})))),
+    el('tbody', {}, ...items.map(item => el('tr', rowAttrs ? rowAttrs(item) : {},
+      ...cells(item).map(c => typeof c === 'string' ? el('td', {text: c}) : c)))));
+}
+
+// lagCell shows a leader's followers' lag, {follower: entries}.
+function lagCell(lag) {
+  return el('td', {class: 'mono', text: Object.entries(lag || {}).map(([p, n]) => p + ': ' + n).join(' ')});
 }
 
 // drawCluster puts the members on a circle (this node first, at the top):
 // servers as squares, clients as circles, coloured by the failure
 // detector's verdict, and this node's connections as lines.
 function drawCluster(c) {
-  const w = 560, h = 420, cx = w / 2, cy = h / 2, r = Math.min(w, h) / 2 - 60;
-  const svg = sv('svg', {id: 'cluster-svg', width: w, height: h, viewBox: `0 0 ${w} ${h}`});
   const ms = c.members.slice().sort((a, b) => (b.name === c.self) - (a.name === c.self));
-  const pos = {};
-  ms.forEach((m, i) => {
-    const a = -Math.PI / 2 + 2 * Math.PI * i / Math.max(1, ms.length);
-    pos[m.name] = ms.length === 1 ? [cx, cy] : [cx + r * Math.cos(a), cy + r * Math.sin(a)];
-  });
-  for (const e of c.edges) {
-    if (!pos[e.from] || !pos[e.to]) continue;
-    svg.append(sv('line', {class: 'edge', x1: pos[e.from][0], y1: pos[e.from][1], x2: pos[e.to][0], y2: pos[e.to][1], 'data-edge': e.from + '-' + e.to}));
+  return drawGraph({id: 'cluster-svg', width: 560, height: 420,
+    pos: circleLayout(ms.map(m => m.name), 560, 420),
+    edges: c.edges.map(e => ({from: e.from, to: e.to, cls: 'edge', attrs: {'data-edge': e.from + '-' + e.to}})),
+    nodes: ms.map(m => ({name: m.name, cls: 'member ' + m.verdict, round: m.role === 'client', lines: [m.name, m.verdict],
+      title: `${m.name} ${m.role || ''} ${m.verdict} ${(m.addrs || []).join(' ')}`, attrs: {'data-member': m.name, 'data-verdict': m.verdict}}))});
+}
+
+// drawBroadcastTree draws a Plumtree tree: the root at the top and each
+// member one row below the nearest member that pushes to it eagerly, eager
+// links solid, lazy links dashed, members that did not answer red. A link
+// two members see differently (one eager, one lazy, while a prune or graft
+// is under way) is drawn eager.
+function drawBroadcastTree(t) {
+  const names = [...new Set([t.root, ...t.tree.flatMap(n => [n.node, ...n.eagers, ...n.lazys])])].filter(n => n).sort();
+  const down = new Set(t.tree.filter(n => n.down).map(n => n.node));
+  const links = new Map(); // "a|b" (sorted) -> eager?
+  const eagerOf = new Map(names.map(n => [n, []]));
+  for (const n of t.tree) {
+    for (const [peers, eager] of [[n.eagers, true], [n.lazys, false]]) {
+      for (const p of peers) {
+        const key = [n.node, p].sort().join('|');
+        links.set(key, links.get(key) || eager);
+        if (eager) { eagerOf.get(n.node).push(p); eagerOf.get(p).push(n.node); }
+      }
+    }
   }
-  for (const m of ms) {
-    const [x, y] = pos[m.name];
-    const shape = m.role === 'client' ? sv('circle', {cx: x, cy: y, r: 18}) : sv('rect', {x: x - 18, y: y - 18, width: 36, height: 36});
-    svg.append(sv('g', {class: 'member ' + m.verdict, 'data-member': m.name, 'data-verdict': m.verdict},
-      sv('title', {text: `${m.name} ${m.role || ''} ${m.verdict} ${(m.addrs || []).join(' ')}`}), shape,
-      sv('text', {x: x - 30, y: y + 34, text: m.name}), sv('text', {x: x - 30, y: y + 48, text: m.verdict})));
+  // Levels: breadth first from the root along eager links; members the
+  // eager tree does not reach go in a last row.
+  const level = new Map([[t.root, 0]]);
+  for (const queue = [t.root]; queue.length;) {
+    const n = queue.shift();
+    for (const p of eagerOf.get(n) || []) if (!level.has(p)) { level.set(p, level.get(n) + 1); queue.push(p); }
+  }
+  const depth = Math.max(0, ...level.values());
+  for (const n of names) if (!level.has(n)) level.set(n, depth + 1);
+  const rows = [];
+  for (const n of names) (rows[level.get(n)] = rows[level.get(n)] || []).push(n);
+  const width = Math.max(560, 130 * Math.max(...rows.map(r => (r || []).length))), height = 70 + 90 * rows.length;
+  return drawGraph({id: 'plumtree-svg', width, height, attrs: {'data-root': t.root}, labelsRight: true, pos: layerLayout(rows, width, height),
+    edges: [...links].map(([key, eager]) => {
+      const [a, b] = key.split('|');
+      // Lazy links bend, so that one beside an eager path stays visible.
+      return {from: a, to: b, bend: eager ? 0 : 50, cls: 'edge ' + (eager ? 'eager' : 'lazy'), attrs: {'data-edge': a + '-' + b, 'data-kind': eager ? 'eager' : 'lazy'}};
+    }),
+    nodes: names.map(n => {
+      const state = down.has(n) ? 'down' : n === t.root ? 'self' : 'up';
+      return {name: n, cls: 'member ' + state, lines: [n, n === t.root ? 'root' : down.has(n) ? 'down' : 'level ' + level.get(n)],
+        title: n + (down.has(n) ? ' (did not answer)' : ''), attrs: {'data-tree-node': n, 'data-down': down.has(n) ? 'true' : null}};
+    })});
+}
+
+// circleLayout puts names on a circle, the first at the top.
+function circleLayout(names, w, h) {
+  const cx = w / 2, cy = h / 2, r = Math.min(w, h) / 2 - 60, pos = {};
+  names.forEach((n, i) => {
+    const a = -Math.PI / 2 + 2 * Math.PI * i / Math.max(1, names.length);
+    pos[n] = names.length === 1 ? [cx, cy] : [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+  });
+  return pos;
+}
+
+// layerLayout puts rows of names one under the other, each row centred.
+function layerLayout(rows, w, h) {
+  const pos = {}, step = (h - 70) / Math.max(1, rows.length);
+  rows.forEach((row, i) => (row || []).forEach((n, j) => { pos[n] = [w * (j + 1) / (row.length + 1), 35 + step * i + step / 2 - 10]; }));
+  return pos;
+}
+
+// drawGraph draws nodes (squares, or circles when round, with two lines of
+// label, below them or with labelsRight beside them) at their positions,
+// and edges between them: straight lines, or arcs bent sideways by bend
+// pixels.
+function drawGraph(g) {
+  const svg = sv('svg', {id: g.id, width: g.width, height: g.height, viewBox: `0 0 ${g.width} ${g.height}`, ...g.attrs});
+  for (const e of g.edges) {
+    const a = g.pos[e.from], b = g.pos[e.to];
+    if (!a || !b) continue;
+    if (!e.bend) { svg.append(sv('line', {class: e.cls, x1: a[0], y1: a[1], x2: b[0], y2: b[1], ...e.attrs})); continue; }
+    // The same bend whichever way the edge is given: downwards, to the left.
+    const [p, q] = a[1] < b[1] || (a[1] === b[1] && a[0] <= b[0]) ? [a, b] : [b, a];
+    const dx = q[0] - p[0], dy = q[1] - p[1], len = Math.hypot(dx, dy) || 1;
+    const cx = (p[0] + q[0]) / 2 - dy / len * e.bend, cy = (p[1] + q[1]) / 2 + dx / len * e.bend;
+    svg.append(sv('path', {class: e.cls, d: `M${p[0]},${p[1]} Q${cx},${cy} ${q[0]},${q[1]}`, ...e.attrs}));
+  }
+  for (const n of g.nodes) {
+    const [x, y] = g.pos[n.name];
+    const shape = n.round ? sv('circle', {cx: x, cy: y, r: 18}) : sv('rect', {x: x - 18, y: y - 18, width: 36, height: 36});
+    const label = (line, i) => g.labelsRight ? sv('text', {x: x + 24, y: y - 2 + 14 * i, text: line}) : sv('text', {x: x - 30, y: y + 34 + 14 * i, text: line});
+    svg.append(sv('g', {class: n.cls, ...n.attrs}, sv('title', {text: n.title}), shape, ...n.lines.map(label)));
   }
   return svg;
 }
