@@ -12,13 +12,25 @@ import (
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/plumtree"
+	"github.com/gotp-dev/gotp/plumtree/sim"
 	"github.com/gotp-dev/gotp/remote"
 	"github.com/gotp-dev/gotp/remote/transport"
 )
 
 // Broadcast among in-process nodes on the in-memory network: Plumtree
-// against eager flooding over the same overlay (the links Plumtree starts
-// from, made symmetric), in one harness. Reported per size:
+// against eager flooding over the same overlay, in one harness, on two
+// overlays:
+//
+//   - full: every node a member of every other's Plumtree server, which
+//     starts from riak_core's initial peers (InitPeers: fanout round(ln N +
+//     1) eager, the rest lazy); flooding uses those links made symmetric.
+//   - hyparview: each node's members are its HyParView active view (size 5,
+//     as the papers), built by plumtree/sim's simulation of the production
+//     HyParView core and stabilized for 50 rounds; Plumtree starts with every
+//     active peer eager (the paper's algorithm) and flooding uses the same
+//     links.
+//
+// Reported per size:
 //
 //	bcasts/s            broadcasts delivered to every node per second (32 in flight)
 //	payloads/node/bcast payload messages received per node per broadcast (1 is optimal)
@@ -137,7 +149,7 @@ func newBcastNodes(tb testing.TB, n int) (*bcastCluster, []*actor.Node, func()) 
 	var nodes []*actor.Node
 	var remotes []*remote.Remote
 	for i := range n {
-		c.names = append(c.names, fmt.Sprintf("b%03d", i))
+		c.names = append(c.names, bcastName(i))
 	}
 	for _, name := range c.names {
 		nd, err := actor.NewNode(actor.Config{Name: name, Logger: discard})
@@ -169,13 +181,58 @@ func plumtreeCluster(tb testing.TB, n int) *bcastCluster {
 	return plumtreeClusterWith(tb, n, plumtree.Config{})
 }
 
+// plumtreeHyParView is Plumtree over HyParView active views.
+func plumtreeHyParView(tb testing.TB, n int) *bcastCluster {
+	return plumtreeOver(tb, n, plumtree.Config{}, hyparviewOverlay(tb, n))
+}
+
+func floodHyParView(tb testing.TB, n int) *bcastCluster {
+	return floodOver(tb, n, hyparviewOverlay(tb, n))
+}
+
 func plumtreeClusterWith(tb testing.TB, n int, cfg plumtree.Config) *bcastCluster {
+	return plumtreeOver(tb, n, cfg, nil)
+}
+
+// hyparviewOverlay is each node's HyParView active view (by the bench
+// nodes' names), from a simulation of the production core.
+func hyparviewOverlay(tb testing.TB, n int) map[string][]string {
+	s, err := sim.New(sim.Config{Nodes: n, Seed: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Stabilize(50)
+	adj := map[string][]string{}
+	for i := range n {
+		for _, j := range s.Active(i) {
+			adj[bcastName(i)] = append(adj[bcastName(i)], bcastName(j))
+			adj[bcastName(j)] = append(adj[bcastName(j)], bcastName(i))
+		}
+	}
+	for k, v := range adj {
+		slices.Sort(v)
+		adj[k] = slices.Compact(v)
+	}
+	return adj
+}
+
+func bcastName(i int) string { return fmt.Sprintf("b%03d", i) }
+
+// plumtreeOver starts a Plumtree server on every node: with overlay nil,
+// every node a member (initial peers by InitPeers); else each node's
+// members are its overlay neighbours, all eager at first.
+func plumtreeOver(tb testing.TB, n int, cfg plumtree.Config, overlay map[string][]string) *bcastCluster {
 	c, nodes, stopNodes := newBcastNodes(tb, n)
 	var servers []*plumtree.Server
-	for _, nd := range nodes {
+	for i, nd := range nodes {
 		h := &bcastHandler{tr: c.tr, seen: map[int][]byte{}}
 		cfg := cfg
 		cfg.Handlers, cfg.Members, cfg.NoMembershipUpdates, cfg.Logger = []plumtree.Handler{h}, c.names, true, discard
+		if overlay != nil {
+			peers := overlay[c.names[i]]
+			cfg.Members = append(slices.Clone(peers), c.names[i])
+			cfg.Eagers, cfg.Lazys = slices.Clone(peers), []string{}
+		}
 		srv, err := plumtree.Start(nd, nil, cfg)
 		if err != nil {
 			tb.Fatal(err)
@@ -252,8 +309,17 @@ func (f *flooder) Receive(p *actor.Process, msg any) error {
 }
 
 func floodCluster(tb testing.TB, n int) *bcastCluster {
+	return floodOver(tb, n, nil)
+}
+
+// floodOver floods over overlay, or with overlay nil over the links
+// Plumtree starts from on full membership.
+func floodOver(tb testing.TB, n int, overlay map[string][]string) *bcastCluster {
 	c, nodes, stopNodes := newBcastNodes(tb, n)
-	adj := floodOverlay(c.names)
+	adj := overlay
+	if adj == nil {
+		adj = floodOverlay(c.names)
+	}
 	for i, nd := range nodes {
 		f := &flooder{self: c.names[i], peers: adj[c.names[i]], seen: map[int]bool{}, tr: c.tr}
 		if _, err := nd.Spawn(f, actor.WithName(floodName)); err != nil {
@@ -289,7 +355,7 @@ func BenchmarkPlumtreeBroadcast(b *testing.B) {
 		for _, sys := range []struct {
 			name  string
 			start func(testing.TB, int) *bcastCluster
-		}{{"plumtree", plumtreeCluster}, {"flood", floodCluster}} {
+		}{{"plumtree", plumtreeCluster}, {"flood", floodCluster}, {"plumtree-hyparview", plumtreeHyParView}, {"flood-hyparview", floodHyParView}} {
 			b.Run(fmt.Sprintf("%s/n=%d", sys.name, n), func(b *testing.B) {
 				c := sys.start(b, n)
 				defer c.stop()
