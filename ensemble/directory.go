@@ -1,6 +1,7 @@
 package ensemble
 
 import (
+	"context"
 	"maps"
 	"sync/atomic"
 
@@ -28,6 +29,9 @@ type View struct {
 type directory struct {
 	views atomic.Pointer[map[string]View]
 	peers atomic.Pointer[map[string]actor.PID]
+	// changed is closed, and replaced, each time new views are published:
+	// waiters load it before they look, so no change goes unseen.
+	changed atomic.Pointer[chan struct{}]
 }
 
 func newDirectory() *directory {
@@ -35,6 +39,8 @@ func newDirectory() *directory {
 	v, p := map[string]View{}, map[string]actor.PID{}
 	d.views.Store(&v)
 	d.peers.Store(&p)
+	ch := make(chan struct{})
+	d.changed.Store(&ch)
 	return d
 }
 
@@ -52,9 +58,27 @@ func (d *directory) publish(views map[string]View, peers map[string]actor.PID) {
 	if views != nil {
 		v := maps.Clone(views)
 		d.views.Store(&v)
+		next := make(chan struct{})
+		close(*d.changed.Swap(&next))
 	}
 	if peers != nil {
 		p := maps.Clone(peers)
 		d.peers.Store(&p)
+	}
+}
+
+// waitView waits until ok holds for the ensemble's view (found or not), and
+// returns that view, or ctx's error.
+func (d *directory) waitView(ctx context.Context, ens string, ok func(View, bool) bool) (View, error) {
+	for {
+		changed := *d.changed.Load()
+		if v, found := d.view(ens); ok(v, found) {
+			return v, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return View{}, ctx.Err()
+		}
 	}
 }

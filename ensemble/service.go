@@ -233,6 +233,18 @@ func (s *Service) GetLeader(id string) (string, bool) {
 	return v.Leader, ok && v.Leader != ""
 }
 
+// WaitLeader waits until this node's directory names a leader of ensemble
+// id other than any in except (the leader just lost, say), and returns it,
+// or ctx's error. It wakes on the directory's updates (leader change
+// notifications and gossip), on any node, with or without a peer of the
+// ensemble.
+func (s *Service) WaitLeader(ctx context.Context, id string, except ...string) (string, error) {
+	v, err := s.dir.waitView(ctx, id, func(v View, found bool) bool {
+		return found && v.Leader != "" && !slices.Contains(except, v.Leader)
+	})
+	return v.Leader, err
+}
+
 // GetViews returns the ensemble's views as this node knows them: the
 // members, and while a change is joint, the old members second.
 func (s *Service) GetViews(id string) ([][]string, bool) {

@@ -265,14 +265,9 @@ func (a *agent) work(ctx context.Context, q ask) (answer, error) {
 	case "ens-create":
 		return answer{}, m.ens.CreateEnsemble(ctx, arg(0), q.Args[1:], ensemble.MemoryBackend)
 	case "ens-leader":
-		// This node hosts no peer of the ensemble, so it cannot watch one
-		// lead; its manager's view names the leader once it has one.
-		var leader string
-		err := waitFor(ctx, arg(0)+"'s leader", func() bool {
-			var ok bool
-			leader, ok = m.ens.GetLeader(arg(0))
-			return ok
-		})
+		// This node hosts no peer of the ensemble; its directory names the
+		// leader once a leader change notification reaches it.
+		leader, err := m.ens.WaitLeader(ctx, arg(0))
 		return answer{Text: leader}, err
 	case "ens-kv":
 		client := m.ens.Client()

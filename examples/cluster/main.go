@@ -128,8 +128,8 @@ func (r *reporter) step(ctx context.Context, title string, fn func(ctx context.C
 
 // waitFor checks cond every 50 ms until it holds or ctx ends: for the
 // conditions nothing announces (a broadcast server's view of the
-// membership, an ensemble's leader seen from a node without a peer,
-// Raft's leader and catch-up).
+// membership, Raft's leader and a member's catch-up, the failure detector's
+// verdict in the peer service's stats).
 func waitFor(ctx context.Context, what string, cond func() bool) error {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
