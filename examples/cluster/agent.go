@@ -324,15 +324,14 @@ func (a *agent) work(ctx context.Context, q ask) (answer, error) {
 	case "call":
 		reply, err := m.node.Call(ctx, actor.Name{Node: arg(0), Name: arg(1)}, arg(2))
 		return answer{Text: fmt.Sprint(reply)}, err
-	case "await-dropped":
-		// The failure detector's verdict is in the peer service's stats.
-		var up []string
-		err := waitFor(ctx, m.name+"'s failure detector drops "+arg(0), func() bool {
-			st, err := m.svc.Stats(ctx)
-			up = st.Up
-			return err == nil && !slices.Contains(st.Up, arg(0))
-		})
-		return answer{Strs: up}, err
+	case "up-without":
+		// Asked once the node's failure detector reported arg(0) down: the
+		// manager's stats, read after that verdict, no longer hold it up.
+		st, err := m.svc.Stats(ctx)
+		if err == nil && slices.Contains(st.Up, arg(0)) {
+			err = fmt.Errorf("%s still holds %s up: %v", m.name, arg(0), st.Up)
+		}
+		return answer{Strs: st.Up}, err
 	}
 	return answer{}, fmt.Errorf("agent: unknown operation %q", q.Op)
 }

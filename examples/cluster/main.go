@@ -128,8 +128,7 @@ func (r *reporter) step(ctx context.Context, title string, fn func(ctx context.C
 
 // waitFor checks cond every 50 ms until it holds or ctx ends: for the
 // conditions nothing announces (a broadcast server's view of the
-// membership, Raft's leader and a member's catch-up, the failure detector's
-// verdict in the peer service's stats).
+// membership, Raft's leader and a member's catch-up).
 func waitFor(ctx context.Context, what string, cond func() bool) error {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
