@@ -71,8 +71,8 @@ func start(ctx context.Context, node *actor.Node, caller Caller, opts Options, s
 		if err != nil {
 			return actor.PID{}, err
 		}
-		d.close()
-		restored = st.found
+		d.Close()
+		restored = st.Found
 	}
 	if restored || opts.Create != nil {
 		return spawn(actor.Server(&member{opts: opts}), spawnOpts...)

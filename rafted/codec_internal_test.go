@@ -79,10 +79,10 @@ func TestResultCacheEvictsOldest(t *testing.T) {
 func TestDiskReplay(t *testing.T) {
 	dir := t.TempDir()
 	d, st, err := openDisk(dir)
-	if err != nil || st.found {
+	if err != nil || st.Found {
 		t.Fatalf("fresh dir: %+v %v", st, err)
 	}
-	if err := d.create(42); err != nil {
+	if err := d.Create(42); err != nil {
 		t.Fatal(err)
 	}
 	ents := func(term uint64, idx ...uint64) []raftpb.Entry {
@@ -100,11 +100,11 @@ func TestDiskReplay(t *testing.T) {
 		{raftpb.HardState{Term: 2, Vote: 7, Commit: 2}, ents(2, 3, 4)}, // overwrites 3
 	}
 	for _, s := range steps {
-		if err := d.save(s.hard, s.ents, nil); err != nil {
+		if err := d.Save(s.hard, s.ents, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d.close()
+	d.Close()
 	// A torn record at the end is cut off.
 	f, _ := os.OpenFile(filepath.Join(dir, "log"), os.O_APPEND|os.O_WRONLY, 0)
 	f.Write([]byte{0, 0, 0, 50, 1, 2})
@@ -114,26 +114,26 @@ func TestDiskReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.close()
+	defer d.Close()
 	want := append(ents(1, 1, 2), ents(2, 3, 4)...)
-	if !st.found || st.id != 42 || st.hard.Term != 2 || st.hard.Vote != 7 || !reflect.DeepEqual(st.ents, want) {
+	if !st.Found || st.ID != 42 || st.Hard.Term != 2 || st.Hard.Vote != 7 || !reflect.DeepEqual(st.Ents, want) {
 		t.Fatalf("replayed %+v", st)
 	}
 	// Compaction keeps only what follows the snapshot.
 	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 3, Term: 2}, Data: []byte("s")}
-	if err := d.saveSnapshot(snap); err != nil {
+	if err := d.SaveSnapshot(snap); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.compact(st.hard, ents(2, 4)); err != nil {
+	if err := d.Compact(st.Hard, ents(2, 4)); err != nil {
 		t.Fatal(err)
 	}
-	d.close()
+	d.Close()
 	d, st, err = openDisk(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.close()
-	if st.snap.Metadata.Index != 3 || !reflect.DeepEqual(st.ents, ents(2, 4)) || st.hard.Commit != 2 {
+	defer d.Close()
+	if st.Snap.Metadata.Index != 3 || !reflect.DeepEqual(st.Ents, ents(2, 4)) || st.Hard.Commit != 2 {
 		t.Fatalf("after compaction %+v", st)
 	}
 }

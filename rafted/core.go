@@ -173,21 +173,21 @@ func newCore(in coreInit) (*core, error) {
 	}
 	c.results = newResultCache(cfg.MaxRetainedCommandResults)
 	c.setConfig(cfg, 0)
-	restored := in.stored.found
+	restored := in.stored.Found
 	if restored {
 		st := in.stored
-		if !raft.IsEmptySnap(st.snap) {
-			if err := c.store.ApplySnapshot(st.snap); err != nil {
+		if !raft.IsEmptySnap(st.Snap) {
+			if err := c.store.ApplySnapshot(st.Snap); err != nil {
 				return nil, err
 			}
-			if err := c.restore(st.snap); err != nil {
+			if err := c.restore(st.Snap); err != nil {
 				return nil, err
 			}
 		}
-		if err := c.store.Append(st.ents); err != nil {
+		if err := c.store.Append(st.Ents); err != nil {
 			return nil, err
 		}
-		if err := c.store.SetHardState(st.hard); err != nil {
+		if err := c.store.SetHardState(st.Hard); err != nil {
 			return nil, err
 		}
 		c.members[c.id] = c.self
@@ -250,7 +250,7 @@ func (c *core) process() error {
 			}
 		}
 		if c.disk != nil {
-			if err := c.disk.save(rd.HardState, rd.Entries, snap); err != nil {
+			if err := c.disk.Save(rd.HardState, rd.Entries, snap); err != nil {
 				return fmt.Errorf("rafted: persist: %w", err)
 			}
 		}
@@ -656,7 +656,7 @@ func (c *core) snapshot() error {
 	if c.disk == nil {
 		return nil
 	}
-	if err := c.disk.saveSnapshot(snap); err != nil {
+	if err := c.disk.SaveSnapshot(snap); err != nil {
 		return fmt.Errorf("rafted: persist snapshot: %w", err)
 	}
 	if first, err = c.store.FirstIndex(); err != nil {
@@ -677,7 +677,7 @@ func (c *core) snapshot() error {
 	if err != nil {
 		return fmt.Errorf("rafted: hard state: %w", err)
 	}
-	if err := c.disk.compact(hs, ents); err != nil {
+	if err := c.disk.Compact(hs, ents); err != nil {
 		return fmt.Errorf("rafted: compact log: %w", err)
 	}
 	return nil

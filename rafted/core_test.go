@@ -90,18 +90,18 @@ func (n *coreNet) settle() {
 // (its storage's stable state), as a member restarted from its Dir.
 func (n *coreNet) restart(c *core) *core {
 	n.t.Helper()
-	st := diskState{id: c.id, found: true}
+	st := diskState{ID: c.id, Found: true}
 	var err error
-	if st.hard, _, err = c.store.InitialState(); err != nil {
+	if st.Hard, _, err = c.store.InitialState(); err != nil {
 		n.t.Fatal(err)
 	}
-	if st.snap, err = c.store.Snapshot(); err != nil {
+	if st.Snap, err = c.store.Snapshot(); err != nil {
 		n.t.Fatal(err)
 	}
 	first, _ := c.store.FirstIndex()
 	last, _ := c.store.LastIndex()
 	if last >= first {
-		if st.ents, err = c.store.Entries(first, last+1, 1<<62); err != nil {
+		if st.Ents, err = c.store.Entries(first, last+1, 1<<62); err != nil {
 			n.t.Fatal(err)
 		}
 	}

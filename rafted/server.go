@@ -55,20 +55,20 @@ func (m *member) Init(p *actor.Process) error {
 			return fmt.Errorf("rafted: open %s: %w", m.opts.Dir, err)
 		}
 		m.disk, in.disk, in.stored = d, d, st
-		if st.found {
-			in.id = st.id
-		} else if err := d.create(in.id); err != nil {
-			d.close()
+		if st.Found {
+			in.id = st.ID
+		} else if err := d.Create(in.id); err != nil {
+			d.Close()
 			return err
 		}
 	}
-	if !in.stored.found {
+	if !in.stored.Found {
 		in.create = m.opts.Create
 	}
 	c, err := newCore(in)
 	if err != nil {
 		if m.disk != nil {
-			m.disk.close()
+			m.disk.Close()
 		}
 		return err
 	}
@@ -137,7 +137,7 @@ func (m *member) HandleInfo(p *actor.Process, msg any) error {
 
 func (m *member) Terminate(p *actor.Process, reason error) {
 	if m.disk != nil {
-		m.disk.close()
+		m.disk.Close()
 	}
 }
 

@@ -30,17 +30,17 @@ func newDiskCore(t testing.TB, dir string, cfg Config) *core {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.close() })
+	t.Cleanup(func() { d.Close() })
 	addr := memberAddr{PID: actor.PID{Node: "n", Creation: 1, ID: 1}}
 	id := raftID(addr)
-	if st.found {
-		id = st.id
-	} else if err := d.create(id); err != nil {
+	if st.Found {
+		id = st.ID
+	} else if err := d.Create(id); err != nil {
 		t.Fatal(err)
 	}
 	in := coreInit{self: addr, id: id, disk: d, stored: st, newData: func() Data { return &counterData{} },
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Unix(1000, 0)}
-	if !st.found {
+	if !st.Found {
 		in.create = &cfg
 	}
 	c, err := newCore(in)
@@ -80,8 +80,8 @@ func TestSnapshotReadErrorIsReturned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.snap.Metadata.Index != c.applied {
-		t.Fatalf("snapshot on disk at %d, applied %d", st.snap.Metadata.Index, c.applied)
+	if st.Snap.Metadata.Index != c.applied {
+		t.Fatalf("snapshot on disk at %d, applied %d", st.Snap.Metadata.Index, c.applied)
 	}
 }
 
@@ -93,7 +93,7 @@ func tenEntryDir(t testing.TB) (string, uint64) {
 	c := newDiskCore(t, dir, Config{MaxRetainedCommittedLogs: 1000})
 	commitN(t, c, 10)
 	commit := c.rn.BasicStatus().Commit
-	c.disk.close()
+	c.disk.Close()
 	return dir, commit
 }
 
@@ -110,7 +110,7 @@ func TestDamagedLogIsRefused(t *testing.T) {
 	}
 	_, st, err := openDisk(dir)
 	if !errors.Is(err, ErrDamagedDir) {
-		t.Fatalf("damaged log opened: commit %d → %d, %d entries, %v", commit, st.hard.Commit, len(st.ents), err)
+		t.Fatalf("damaged log opened: commit %d → %d, %d entries, %v", commit, st.Hard.Commit, len(st.Ents), err)
 	}
 }
 
@@ -122,7 +122,7 @@ func TestMemberIDWithoutLogIsRefused(t *testing.T) {
 		}
 	}
 	if _, st, err := openDisk(dir); !errors.Is(err, ErrDamagedDir) {
-		t.Fatalf("member %d opened without its log: %d entries, %v", st.id, len(st.ents), err)
+		t.Fatalf("member %d opened without its log: %d entries, %v", st.ID, len(st.Ents), err)
 	}
 }
 
@@ -147,9 +147,9 @@ func TestTornTailIsCut(t *testing.T) {
 			if err != nil {
 				t.Fatalf("cut at %d of %d: %v", cut, len(full), err)
 			}
-			d.close()
-			if st.hard.Commit != commit-1 {
-				t.Fatalf("cut at %d of %d: commit %d, want %d", cut, len(full), st.hard.Commit, commit-1)
+			d.Close()
+			if st.Hard.Commit != commit-1 {
+				t.Fatalf("cut at %d of %d: commit %d, want %d", cut, len(full), st.Hard.Commit, commit-1)
 			}
 		}
 	}
@@ -233,19 +233,19 @@ func FuzzReplay(f *testing.F) {
 			}
 			return
 		}
-		defer d.close()
+		defer d.Close()
 		if wholeAfter {
-			t.Fatalf("byte %d changed, a whole record follows, yet the log opened with %d entries", pos, len(st.ents))
+			t.Fatalf("byte %d changed, a whole record follows, yet the log opened with %d entries", pos, len(st.Ents))
 		}
-		if len(st.ents) > len(want.ents) {
-			t.Fatalf("%d entries from a log of %d", len(st.ents), len(want.ents))
+		if len(st.Ents) > len(want.Ents) {
+			t.Fatalf("%d entries from a log of %d", len(st.Ents), len(want.Ents))
 		}
-		for i, e := range st.ents {
-			if w := want.ents[i]; e.Index != w.Index || e.Term != w.Term || string(e.Data) != string(w.Data) {
+		for i, e := range st.Ents {
+			if w := want.Ents[i]; e.Index != w.Index || e.Term != w.Term || string(e.Data) != string(w.Data) {
 				t.Fatalf("entry %d: %+v, want %+v", i, e, w)
 			}
 		}
-		in := coreInit{self: memberAddr{PID: actor.PID{Node: "n", Creation: 1, ID: 1}}, id: st.id, disk: d, stored: st,
+		in := coreInit{self: memberAddr{PID: actor.PID{Node: "n", Creation: 1, ID: 1}}, id: st.ID, disk: d, stored: st,
 			newData: func() Data { return &counterData{} }, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Unix(1000, 0)}
 		if _, err := newCore(in); err != nil {
 			t.Fatalf("start from an opened log: %v", err)
