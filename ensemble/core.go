@@ -10,6 +10,7 @@ import (
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/internal/pending"
+	"github.com/gotp-dev/gotp/internal/raftlog"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -28,6 +29,9 @@ type peerCore struct {
 	rn      *raft.RawNode
 	store   *raft.MemoryStorage
 	backend Backend
+	// disk keeps the Raft state (hard state, entries, snapshots) when the
+	// node has a DataDir; nil keeps it in memory only.
+	disk *raftlog.Log
 
 	names     map[uint64]string // raft ID → node name of every member seen
 	confState raftpb.ConfState
@@ -103,6 +107,9 @@ type peerInit struct {
 	backend Backend
 	log     *slog.Logger
 	now     time.Time
+	// dir, when set, is where the peer keeps its Raft state; a peer that
+	// finds its state there resumes from it.
+	dir string
 }
 
 // nodeID is the Raft ID of an ensemble's peer on node: one peer per node
@@ -136,8 +143,13 @@ func newPeerCore(in peerInit) (*peerCore, error) {
 		heard:        make(map[uint64]time.Time),
 		now:          in.now,
 	}
+	restored, err := c.openDisk(in.dir)
+	if err != nil {
+		return nil, err
+	}
 	rc := &raft.Config{
 		ID:                        c.id,
+		Applied:                   c.applied,
 		ElectionTick:              in.cfg.electionTicks(),
 		HeartbeatTick:             1,
 		Storage:                   c.store,
@@ -150,21 +162,87 @@ func newPeerCore(in peerInit) (*peerCore, error) {
 	}
 	rn, err := raft.NewRawNode(rc)
 	if err != nil {
+		c.closeDisk()
 		return nil, err
 	}
 	c.rn = rn
-	if len(in.members) > 0 {
+	if len(in.members) > 0 && !restored {
 		peers := make([]raft.Peer, 0, len(in.members))
 		for _, n := range in.members {
 			peers = append(peers, raft.Peer{ID: nodeID(n), Context: []byte(n)})
 			c.names[nodeID(n)] = n
 		}
 		if err := rn.Bootstrap(peers); err != nil {
+			c.closeDisk()
 			return nil, err
 		}
 	}
 	c.changed = true
-	return c, c.process()
+	if err := c.process(); err != nil {
+		c.closeDisk()
+		return nil, err
+	}
+	return c, nil
+}
+
+// openDisk opens the peer's Raft state in dir (nothing without one) and
+// loads what a peer that ran there before left: its snapshot (the backend
+// is restored from it, or emptied when there is none, and the entries
+// after it are applied again as Raft hands them back), its entries and its
+// hard state. It reports whether there was such state.
+func (c *peerCore) openDisk(dir string) (bool, error) {
+	if dir == "" {
+		return false, nil
+	}
+	d, st, err := raftlog.Open(dir, ErrDamagedDir)
+	if err != nil {
+		return false, fmt.Errorf("ensemble: %s: %w", c.ens, err)
+	}
+	c.disk = d
+	if !st.Found {
+		if err := d.Create(c.id); err != nil {
+			c.closeDisk()
+			return false, err
+		}
+		return false, nil
+	}
+	if st.ID != c.id {
+		c.closeDisk()
+		return false, fmt.Errorf("%w: %s holds member %d, not %d", ErrDamagedDir, dir, st.ID, c.id)
+	}
+	if raft.IsEmptySnap(st.Snap) {
+		empty, _ := (&memoryBackend{objs: map[string]Object{}}).Snapshot()
+		if err := c.backend.Restore(empty); err != nil {
+			c.closeDisk()
+			return false, fmt.Errorf("ensemble: restore backend: %w", err)
+		}
+	} else {
+		if err := c.store.ApplySnapshot(st.Snap); err != nil {
+			c.closeDisk()
+			return false, err
+		}
+		if err := c.restore(st.Snap); err != nil {
+			c.closeDisk()
+			return false, err
+		}
+	}
+	if err := c.store.Append(st.Ents); err != nil {
+		c.closeDisk()
+		return false, err
+	}
+	if err := c.store.SetHardState(st.Hard); err != nil {
+		c.closeDisk()
+		return false, err
+	}
+	c.term = st.Hard.Term
+	return true, nil
+}
+
+func (c *peerCore) closeDisk() {
+	if c.disk != nil {
+		_ = c.disk.Close()
+		c.disk = nil
+	}
 }
 
 // process handles every Ready raft has: log, send, apply, advance.
@@ -179,12 +257,20 @@ func (c *peerCore) process() error {
 			c.term = rd.HardState.Term
 			c.changed = true
 		}
+		var snap *raftpb.Snapshot
 		if !raft.IsEmptySnap(rd.Snapshot) {
+			snap = &rd.Snapshot
 			if err := c.store.ApplySnapshot(rd.Snapshot); err != nil {
 				return err
 			}
 			if err := c.restore(rd.Snapshot); err != nil {
 				return err
+			}
+		}
+		if c.disk != nil {
+			// Before anything this Ready says is sent.
+			if err := c.disk.Save(rd.HardState, rd.Entries, snap); err != nil {
+				return fmt.Errorf("ensemble: persist: %w", err)
 			}
 		}
 		if err := c.store.Append(rd.Entries); err != nil {
@@ -409,7 +495,8 @@ func (c *peerCore) maybeSnapshot() error {
 		c.log.Error("ensemble: snapshot", "ensemble", c.ens, "err", err)
 		return nil
 	}
-	if _, err := c.store.CreateSnapshot(c.applied, &c.confState, data); err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
+	snap, err := c.store.CreateSnapshot(c.applied, &c.confState, data)
+	if err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
 		return fmt.Errorf("ensemble: create snapshot: %w", err)
 	}
 	c.snapIndex = c.applied
@@ -417,6 +504,39 @@ func (c *peerCore) maybeSnapshot() error {
 		if err := c.store.Compact(c.applied - keep); err != nil && !errors.Is(err, raft.ErrCompacted) {
 			return fmt.Errorf("ensemble: compact: %w", err)
 		}
+	}
+	if c.disk == nil || err != nil {
+		return nil
+	}
+	return c.persistSnapshot(snap)
+}
+
+// persistSnapshot writes a snapshot and rewrites the log with the entries
+// after it.
+func (c *peerCore) persistSnapshot(snap raftpb.Snapshot) error {
+	if err := c.disk.SaveSnapshot(snap); err != nil {
+		return fmt.Errorf("ensemble: persist snapshot: %w", err)
+	}
+	first, err := c.store.FirstIndex()
+	if err != nil {
+		return err
+	}
+	last, err := c.store.LastIndex()
+	if err != nil {
+		return err
+	}
+	var ents []raftpb.Entry
+	if last >= first && last > snap.Metadata.Index {
+		if ents, err = c.store.Entries(max(first, snap.Metadata.Index+1), last+1, 1<<62); err != nil {
+			return err
+		}
+	}
+	hs, _, err := c.store.InitialState()
+	if err != nil {
+		return err
+	}
+	if err := c.disk.Compact(hs, ents); err != nil {
+		return fmt.Errorf("ensemble: compact log: %w", err)
 	}
 	return nil
 }

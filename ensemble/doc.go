@@ -127,10 +127,17 @@
 //   - The cluster state (id, members) is replicated by the managers
 //     (pushed on change, newest version wins, pulled on join, sent to a
 //     member every 20 ticks) rather than kept in a root ensemble.
-//   - A peer's Raft log is kept in memory: a node that restarts comes back
-//     with empty peers, which must be replaced (UpdateMembers) rather than
-//     restarted in place. The file backend makes every applied write
-//     durable, but a restarted peer does not yet resume from it.
+//   - With Config.DataDir each peer keeps its Raft state (hard state, log,
+//     snapshots; the format rafted uses) in DataDir/<ensemble>/raft, and a
+//     node that restarts and joins its cluster again (Join) resumes the
+//     peers the cluster's views list on it from that state, with either
+//     backend (the backend is rebuilt from the snapshot and the log). A
+//     damaged state is not resumed (ErrDamagedDir, logged): UpdateMembers
+//     replaces that peer. Without a DataDir the Raft state is in memory: a
+//     restarted node comes back with no peers, and UpdateMembers must
+//     replace them. The cluster state itself is not kept on disk: a node
+//     that restarts rejoins through another node (Enable would start a new
+//     cluster, whose id its old peers do not carry).
 //   - Peers run under the node's manager (linked to it) rather than under
 //     a separate peer supervisor.
 package ensemble

@@ -34,6 +34,11 @@ var (
 	ErrNotInCluster = wire.MustRegisterError(errors.New("ensemble: not_in_cluster"))
 	// ErrExists: CreateEnsemble of an id that is taken.
 	ErrExists = wire.MustRegisterError(errors.New("ensemble: ensemble exists"))
+	// ErrDamagedDir: a peer's Raft state under Config.DataDir is damaged (a
+	// corrupt record a valid one follows, a member ID without its log):
+	// the peer does not start rather than come back having forgotten what
+	// it acknowledged.
+	ErrDamagedDir = wire.MustRegisterError(errors.New("ensemble: damaged peer directory"))
 	// ErrOtherCluster: a node of another cluster (another cluster id).
 	ErrOtherCluster = wire.MustRegisterError(errors.New("ensemble: node of another cluster"))
 	// ErrNotEnabled: the operation needs a cluster (Enable or Join first).

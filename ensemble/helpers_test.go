@@ -70,6 +70,14 @@ func (c *cluster) addNode(name string) *ensemble.Service {
 
 func (c *cluster) svc(name string) *ensemble.Service { return c.svcs[name] }
 
+// stopNode stops a node's distribution layer and node, as a crash would
+// leave its DataDir.
+func (c *cluster) stopNode(name string) {
+	c.remotes[name].Stop()
+	_ = c.nodes[name].Stop(context.Background())
+	c.names = slices.DeleteFunc(c.names, func(n string) bool { return n == name })
+}
+
 // form enables the first node and joins every other one.
 func (c *cluster) form() {
 	t := c.t

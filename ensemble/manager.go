@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -72,6 +74,9 @@ type (
 		Backend   string
 		Bootstrap bool // create the ensemble with Members (else join it)
 		Cluster   string
+		// Resume: a peer this node ran before, started again from its
+		// Raft state under DataDir.
+		Resume bool
 	}
 	stopPeerReq struct{ Ens string }
 	viewsReq    struct{ All bool }
@@ -146,6 +151,7 @@ func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, e
 		for _, v := range r.Views {
 			m.notice(p, v)
 		}
+		m.resumePeers(p, r.Views)
 		ret = okReply{OK: true}
 	case removeNodeReq:
 		ret = m.removeNode(p, r.Node)
@@ -414,15 +420,19 @@ func (m *manager) startPeer(p *actor.Process, r startPeerReq) any {
 	if !ok {
 		return fmt.Errorf("ensemble: unknown backend %q", name)
 	}
-	dir := ""
+	dir, raftDir := "", ""
 	if m.cfg.DataDir != "" {
 		dir = filepath.Join(m.cfg.DataDir, r.Ens)
+		raftDir = filepath.Join(dir, raftDirName)
+		if err := m.preparePeerDir(dir, raftDir, name, r.Resume); err != nil {
+			return err
+		}
 	}
 	be, err := nb(r.Ens, dir)
 	if err != nil {
 		return fmt.Errorf("ensemble: backend %q: %w", name, err)
 	}
-	in := peerInit{ens: r.Ens, node: m.node, cfg: m.cfg, backend: be, log: m.log.With("ensemble", r.Ens)}
+	in := peerInit{ens: r.Ens, node: m.node, cfg: m.cfg, backend: be, log: m.log.With("ensemble", r.Ens), dir: raftDir}
 	if r.Bootstrap {
 		in.members = slices.Clone(r.Members)
 		slices.Sort(in.members)
@@ -545,4 +555,78 @@ func (m *manager) flush(p *actor.Process) error {
 		m.viewsDirty, m.peersDirty = false, false
 	}
 	return nil
+}
+
+// raftDirName is the directory, in an ensemble's directory under DataDir,
+// where its peer keeps its Raft state; peerMetaName the file that says which
+// cluster the peer belongs to and which backend it stores in.
+const (
+	raftDirName  = "raft"
+	peerMetaName = "peer"
+)
+
+// preparePeerDir makes an ensemble's directory ready for its peer. A new
+// peer (not resume) finding the Raft state of a peer of another cluster, or
+// of none, there starts afresh: that state is removed. It records the
+// cluster and the backend for a later resume.
+func (m *manager) preparePeerDir(dir, raftDir, backend string, resume bool) error {
+	if !resume {
+		if cluster, _, ok := readPeerMeta(dir); !ok || cluster != m.cluster.ID {
+			if err := os.RemoveAll(raftDir); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	meta := "cluster " + m.cluster.ID + "\nbackend " + backend + "\n"
+	return os.WriteFile(filepath.Join(dir, peerMetaName), []byte(meta), 0o644)
+}
+
+func readPeerMeta(dir string) (cluster, backend string, ok bool) {
+	b, err := os.ReadFile(filepath.Join(dir, peerMetaName))
+	if err != nil {
+		return "", "", false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "cluster":
+			cluster = v
+		case "backend":
+			backend = v
+		}
+	}
+	return cluster, backend, cluster != ""
+}
+
+// resumePeers starts again, from their Raft state under DataDir, the peers
+// this node ran in this cluster before it restarted: those of the ensembles
+// whose views list it. A peer that cannot start (its directory damaged) is
+// logged and left stopped, for UpdateMembers to replace.
+func (m *manager) resumePeers(p *actor.Process, views []View) {
+	if m.cfg.DataDir == "" {
+		return
+	}
+	for _, v := range views {
+		if _, running := m.peers[v.Ensemble]; running {
+			continue
+		}
+		if !slices.Contains(v.Members, m.node) && !slices.Contains(v.OldMembers, m.node) {
+			continue
+		}
+		dir := filepath.Join(m.cfg.DataDir, v.Ensemble)
+		cluster, backend, ok := readPeerMeta(dir)
+		if !ok || cluster != m.cluster.ID {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, raftDirName, "id")); err != nil {
+			continue
+		}
+		r := startPeerReq{Ens: v.Ensemble, Members: v.Members, Backend: backend, Cluster: m.cluster.ID, Resume: true}
+		if ret := m.startPeer(p, r); ret != (okReply{OK: true}) {
+			m.log.Error("ensemble: resume peer", "ensemble", v.Ensemble, "err", fmt.Sprint(ret))
+		}
+	}
 }

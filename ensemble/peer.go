@@ -131,6 +131,7 @@ func (s *peer) HandleInfo(p *actor.Process, msg any) error {
 
 func (s *peer) Terminate(p *actor.Process, reason error) {
 	_ = s.c.backend.Close()
+	s.c.closeDisk()
 }
 
 // request serves a K/V operation, or forwards it towards the leader this
