@@ -2,13 +2,20 @@ package bench
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+
+	"io"
+	"log"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/plumtree"
@@ -30,12 +37,30 @@ import (
 //     active peer eager (the paper's algorithm) and flooding uses the same
 //     links.
 //
+// Beside them, "memberlist" is hashicorp/memberlist's gossip broadcast: n
+// memberlist instances (DefaultLANConfig, GossipInterval 5 ms) joined into
+// one cluster on memberlist's in-memory MockNetwork. A broadcast is queued
+// on a TransmitLimitedQueue (default RetransmitMult) and piggybacked on
+// gossip ticks to GossipNodes random members; every node that sees an id
+// for the first time queues it for re-gossip, as memberlist users do for
+// epidemic broadcast. Each queued copy is sent a bounded number of times
+// (RetransmitMult × ceil(log10(n+1))) and then dropped, so a broadcast can
+// miss nodes for good: once no node still queues it and no packet carries
+// it, or once it reached no new node for mlStallDeadline, it is counted as
+// lost, and lost-% reports the deliveries that never happened (latencies
+// are of the broadcasts that reached every node; bcasts/s includes the
+// waits for the stall deadline).
+//
 // Reported per size:
 //
 //	bcasts/s            broadcasts delivered to every node per second (32 in flight)
 //	payloads/node/bcast payload messages received per node per broadcast (1 is optimal)
-//	wire-B/delivery     bytes on the network (every frame) per delivery to a node
+//	wire-B/delivery     bytes on the network (every frame) per delivery to a node;
+//	                    for memberlist every packet and stream byte its
+//	                    transport writes, probes and acks included
 //	p50-ms, p99-ms      one broadcast at a time: latency to the last node
+//	lost-%              memberlist only: deliveries missing once the
+//	                    broadcast stopped spreading
 
 const (
 	bcastPayloadSize = 100
@@ -58,6 +83,7 @@ type bcastWait struct {
 	start     time.Time
 	last      time.Time
 	done      chan struct{}
+	missing   int // nodes the broadcast never reached (set by lost)
 }
 
 func (tr *bcastTracker) expect(id int) *bcastWait {
@@ -78,6 +104,18 @@ func (tr *bcastTracker) delivered(id int) {
 			delete(tr.pending, id)
 			close(w.done)
 		}
+	}
+	tr.mu.Unlock()
+}
+
+// lost ends the wait for id, if it is still pending: it will reach no
+// more nodes.
+func (tr *bcastTracker) lost(id int) {
+	tr.mu.Lock()
+	if w := tr.pending[id]; w != nil {
+		w.missing = w.remaining
+		delete(tr.pending, id)
+		close(w.done)
 	}
 	tr.mu.Unlock()
 }
@@ -137,6 +175,7 @@ type bcastCluster struct {
 	broadcast func(root int, id int)
 	wireBytes atomic.Int64
 	stop      func()
+	lossy     bool // broadcasts may end before every node has them
 }
 
 func newBcastNodes(tb testing.TB, n int) (*bcastCluster, []*actor.Node, func()) {
@@ -338,16 +377,29 @@ func floodOver(tb testing.TB, n int, overlay map[string][]string) *bcastCluster 
 
 func (c *bcastCluster) root(id int) int { return (id % bcastRoots) * (len(c.names) / bcastRoots) }
 
-// one broadcasts id and waits until every node has it.
-func (c *bcastCluster) one(tb testing.TB, id int) time.Duration {
-	w := c.tr.expect(id)
-	c.broadcast(c.root(id), id)
+// bcastDeadline bounds every wait for a broadcast, so that a system that
+// stops delivering fails the benchmark instead of hanging it.
+const bcastDeadline = 30 * time.Second
+
+// wait blocks until w is done: delivered everywhere, or lost.
+func (c *bcastCluster) wait(tb testing.TB, id int, w *bcastWait) {
 	select {
 	case <-w.done:
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("broadcast %d missing at %d nodes", id, w.remaining)
+	case <-time.After(bcastDeadline):
+		c.tr.mu.Lock()
+		remaining := w.remaining
+		c.tr.mu.Unlock()
+		tb.Fatalf("broadcast %d missing at %d of %d nodes after %v", id, remaining, len(c.names)-1, bcastDeadline)
 	}
-	return w.last.Sub(w.start)
+}
+
+// one broadcasts id and waits until every node has it; it returns the
+// latency to the last node and how many nodes it never reached.
+func (c *bcastCluster) one(tb testing.TB, id int) (time.Duration, int) {
+	w := c.tr.expect(id)
+	c.broadcast(c.root(id), id)
+	c.wait(tb, id, w)
+	return w.last.Sub(w.start), w.missing
 }
 
 func BenchmarkPlumtreeBroadcast(b *testing.B) {
@@ -355,7 +407,7 @@ func BenchmarkPlumtreeBroadcast(b *testing.B) {
 		for _, sys := range []struct {
 			name  string
 			start func(testing.TB, int) *bcastCluster
-		}{{"plumtree", plumtreeCluster}, {"flood", floodCluster}, {"plumtree-hyparview", plumtreeHyParView}, {"flood-hyparview", floodHyParView}} {
+		}{{"plumtree", plumtreeCluster}, {"flood", floodCluster}, {"plumtree-hyparview", plumtreeHyParView}, {"flood-hyparview", floodHyParView}, {"memberlist", memberlistCluster}} {
 			b.Run(fmt.Sprintf("%s/n=%d", sys.name, n), func(b *testing.B) {
 				c := sys.start(b, n)
 				defer c.stop()
@@ -368,33 +420,379 @@ func BenchmarkPlumtreeBroadcast(b *testing.B) {
 				payloads0, bytes0 := c.tr.payloads.Load(), c.wireBytes.Load()
 				b.ReportAllocs()
 				b.ResetTimer()
-				inflight := make(chan *bcastWait, bcastWindow)
+				type flight struct {
+					id int
+					w  *bcastWait
+				}
+				inflight := make(chan flight, bcastWindow)
+				missing := 0
+				land := func() {
+					f := <-inflight
+					c.wait(b, f.id, f.w)
+					missing += f.w.missing
+				}
 				for range b.N {
-					w := c.tr.expect(id)
-					inflight <- w
+					inflight <- flight{id, c.tr.expect(id)}
 					c.broadcast(c.root(id), id)
 					id++
 					if len(inflight) == bcastWindow {
-						<-(<-inflight).done
+						land()
 					}
 				}
 				for len(inflight) > 0 {
-					<-(<-inflight).done
+					land()
 				}
 				b.StopTimer()
-				deliveries := float64(b.N * (n - 1))
+				deliveries := float64(b.N*(n-1) - missing)
 				b.ReportMetric(perSecond(b, b.N), "bcasts/s")
 				b.ReportMetric(float64(c.tr.payloads.Load()-payloads0)/deliveries, "payloads/node/bcast")
 				b.ReportMetric(float64(c.wireBytes.Load()-bytes0)/deliveries, "wire-B/delivery")
 				var lat []time.Duration
 				for range latencySamples {
-					lat = append(lat, c.one(b, id))
+					d, miss := c.one(b, id)
+					if miss == 0 {
+						lat = append(lat, d)
+					}
+					missing += miss
 					id++
+				}
+				if len(lat) == 0 {
+					b.Fatalf("none of %d broadcasts reached every node", latencySamples)
 				}
 				slices.Sort(lat)
 				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+				if c.lossy {
+					b.ReportMetric(100*float64(missing)/float64((b.N+latencySamples)*(n-1)), "lost-%")
+				}
 			})
 		}
 	}
+}
+
+// mlGossipInterval is memberlist's gossip tick for the benchmark. The LAN
+// default (200 ms) is tuned for membership updates; a broadcast waits for a
+// tick at every hop, so its latency is about hops × interval. 5 ms, the
+// short end of what is reasonable here: a tick with an empty queue sends
+// nothing, but each of 200 instances still wakes 200 times a second.
+const mlGossipInterval = 5 * time.Millisecond
+
+// mlJoinDeadline bounds the wait for every member to see the whole cluster.
+const mlJoinDeadline = 60 * time.Second
+
+// mlStallDeadline ends a broadcast that reached no new node for that long.
+// The copy counts below miss a copy that leaves a queue without Finished:
+// TransmitLimitedQueue keys its items by (transmits, length, id) and
+// restarts ids when it empties, so under load a newer copy of the same
+// length can replace an older one in the same tier.
+const mlStallDeadline = 2 * time.Second
+
+// mlSystem is the state shared by a memberlist cluster's delegates: per
+// broadcast id, how many queued copies and packets in transit still carry
+// it. When none do, the broadcast can reach no more nodes and is lost; a
+// broadcast that stalls past mlStallDeadline is lost too.
+type mlSystem struct {
+	tr     *bcastTracker
+	mu     sync.Mutex
+	copies map[int]*mlCopies
+}
+
+type mlCopies struct {
+	queued, transit int
+	stall           *time.Timer
+}
+
+// start arms id's stall deadline.
+func (s *mlSystem) start(id int) {
+	t := time.AfterFunc(mlStallDeadline, func() {
+		s.mu.Lock()
+		delete(s.copies, id)
+		s.mu.Unlock()
+		s.tr.lost(id)
+	})
+	s.mu.Lock()
+	s.copy(id).stall = t
+	s.mu.Unlock()
+}
+
+// copy returns id's counts; s.mu held.
+func (s *mlSystem) copy(id int) *mlCopies {
+	c := s.copies[id]
+	if c == nil {
+		c = &mlCopies{}
+		s.copies[id] = c
+	}
+	return c
+}
+
+// progress restarts id's stall deadline: it reached a new node.
+func (s *mlSystem) progress(id int) {
+	s.mu.Lock()
+	if c := s.copies[id]; c != nil && c.stall != nil {
+		c.stall.Reset(mlStallDeadline)
+	}
+	s.mu.Unlock()
+}
+
+// carry adds dq queued copies and dt copies in transit to id's (either
+// may be negative).
+func (s *mlSystem) carry(id, dq, dt int) {
+	s.mu.Lock()
+	c := s.copy(id)
+	c.queued += dq
+	c.transit += dt
+	gone := c.queued <= 0 && c.transit <= 0
+	if gone {
+		if c.stall != nil {
+			c.stall.Stop()
+		}
+		delete(s.copies, id)
+	}
+	s.mu.Unlock()
+	if gone {
+		s.tr.lost(id)
+	}
+}
+
+// mlBroadcast is one queued copy of a broadcast on one node.
+type mlBroadcast struct {
+	id  int
+	msg []byte
+	d   *mlDelegate
+}
+
+var (
+	_ memberlist.UniqueBroadcast = (*mlBroadcast)(nil)
+	_ memberlist.Delegate        = (*mlDelegate)(nil)
+	_ memberlist.EventDelegate   = (*mlEvents)(nil)
+)
+
+func (b *mlBroadcast) Invalidates(memberlist.Broadcast) bool { return false }
+func (b *mlBroadcast) Message() []byte                       { return b.msg }
+func (b *mlBroadcast) UniqueBroadcast()                      {}
+
+// Finished runs inside the queue's GetBroadcasts (the only caller for a
+// unique broadcast); the copy is released there, after the packets it
+// went out in are counted.
+func (b *mlBroadcast) Finished() { b.d.finished = append(b.d.finished, b.id) }
+
+// mlDelegate is one node's memberlist delegate: it gossips its queue and
+// re-queues every broadcast it sees first.
+type mlDelegate struct {
+	sys   *mlSystem
+	queue *memberlist.TransmitLimitedQueue
+
+	getMu    sync.Mutex // one GetBroadcasts at a time (gossip and probe piggyback)
+	finished []int      // ids whose copy the running GetBroadcasts dropped
+
+	mu   sync.Mutex
+	seen map[int]bool
+}
+
+func mlEncode(id int) []byte {
+	msg := make([]byte, 8+bcastPayloadSize)
+	binary.BigEndian.PutUint64(msg, uint64(id))
+	return msg
+}
+
+// push marks id seen and queues msg for gossip; false if it was seen.
+func (d *mlDelegate) push(id int, msg []byte) bool {
+	d.mu.Lock()
+	dup := d.seen[id]
+	d.seen[id] = true
+	d.mu.Unlock()
+	if dup {
+		return false
+	}
+	d.sys.carry(id, 1, 0)
+	d.queue.QueueBroadcast(&mlBroadcast{id: id, msg: msg, d: d})
+	return true
+}
+
+func (d *mlDelegate) NodeMeta(int) []byte { return nil }
+
+func (d *mlDelegate) NotifyMsg(buf []byte) {
+	if len(buf) != 8+bcastPayloadSize {
+		return
+	}
+	id := int(binary.BigEndian.Uint64(buf))
+	d.sys.tr.payloads.Add(1)
+	if d.push(id, slices.Clone(buf)) {
+		d.sys.progress(id)
+		d.sys.tr.delivered(id)
+	}
+	d.sys.carry(id, 0, -1) // this packet's copy has landed
+}
+
+func (d *mlDelegate) GetBroadcasts(overhead, limit int) [][]byte {
+	d.getMu.Lock()
+	defer d.getMu.Unlock()
+	msgs := d.queue.GetBroadcasts(overhead, limit)
+	// Every message returned goes out in a packet: count the copies in
+	// transit before releasing the queued copies that reached their limit.
+	for _, m := range msgs {
+		d.sys.carry(int(binary.BigEndian.Uint64(m)), 0, 1)
+	}
+	for _, id := range d.finished {
+		d.sys.carry(id, -1, 0)
+	}
+	d.finished = d.finished[:0]
+	return msgs
+}
+
+func (d *mlDelegate) LocalState(bool) []byte        { return nil }
+func (d *mlDelegate) MergeRemoteState([]byte, bool) {}
+
+// mlEvents signals full once its node has seen n members join.
+type mlEvents struct {
+	n, joined int
+	full      chan struct{}
+}
+
+func (e *mlEvents) NotifyJoin(*memberlist.Node) {
+	e.joined++
+	if e.joined == e.n {
+		close(e.full)
+	}
+}
+func (e *mlEvents) NotifyLeave(*memberlist.Node)  {}
+func (e *mlEvents) NotifyUpdate(*memberlist.Node) {}
+
+// mlTransport is memberlist's MockTransport with its bytes counted and
+// packets handed over through a buffer: the mock's unbuffered channels
+// deadlock when two nodes' packet handlers answer each other at once.
+type mlTransport struct {
+	*memberlist.MockTransport
+	bytes   *atomic.Int64
+	packets chan *memberlist.Packet
+}
+
+var _ memberlist.NodeAwareTransport = (*mlTransport)(nil)
+
+func newMLTransport(mock *memberlist.MockTransport, bytes *atomic.Int64) *mlTransport {
+	t := &mlTransport{MockTransport: mock, bytes: bytes, packets: make(chan *memberlist.Packet, 1<<12)}
+	go func() {
+		for p := range mock.PacketCh() {
+			t.packets <- p
+		}
+	}()
+	return t
+}
+
+func (t *mlTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
+
+func (t *mlTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
+}
+
+func (t *mlTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	t.bytes.Add(int64(len(b)))
+	return t.MockTransport.WriteToAddress(b, a)
+}
+
+func (t *mlTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	return t.DialAddressTimeout(memberlist.Address{Addr: addr}, timeout)
+}
+
+func (t *mlTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+	conn, err := t.MockTransport.DialAddressTimeout(a, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &mlConn{Conn: conn, bytes: t.bytes}, nil
+}
+
+// mlConn counts a stream's bytes (push/pull, join) both ways at the
+// dialing end: what it writes and what the other end writes back.
+type mlConn struct {
+	net.Conn
+	bytes *atomic.Int64
+}
+
+func (c *mlConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.bytes.Add(int64(n))
+	return n, err
+}
+
+func (c *mlConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.bytes.Add(int64(n))
+	return n, err
+}
+
+// memberlistCluster is n memberlist instances on one MockNetwork, joined
+// through the first, broadcasting through TransmitLimitedQueues.
+func memberlistCluster(tb testing.TB, n int) *bcastCluster {
+	c := &bcastCluster{tr: &bcastTracker{pending: map[int]*bcastWait{}, nodes: n}, lossy: true}
+	sys := &mlSystem{tr: c.tr, copies: map[int]*mlCopies{}}
+	// The mock network's maps are not locked: make every transport before
+	// any instance runs.
+	mock := &memberlist.MockNetwork{}
+	var transports []*mlTransport
+	for i := range n {
+		c.names = append(c.names, bcastName(i))
+		transports = append(transports, newMLTransport(mock.NewTransport(c.names[i]), &c.wireBytes))
+	}
+	var (
+		lists     []*memberlist.Memberlist
+		delegates []*mlDelegate
+		events    []*mlEvents
+	)
+	c.stop = func() {
+		var wg sync.WaitGroup
+		for _, l := range lists {
+			wg.Go(func() { _ = l.Shutdown() })
+		}
+		wg.Wait()
+	}
+	for i := range n {
+		cfg := memberlist.DefaultLANConfig()
+		cfg.Name = c.names[i]
+		cfg.Transport = transports[i]
+		cfg.GossipInterval = mlGossipInterval
+		cfg.Logger = log.New(io.Discard, "", 0)
+		d := &mlDelegate{sys: sys, seen: map[int]bool{}, queue: &memberlist.TransmitLimitedQueue{RetransmitMult: cfg.RetransmitMult}}
+		ev := &mlEvents{n: n, full: make(chan struct{})}
+		cfg.Delegate, cfg.Events = d, ev
+		l, err := memberlist.Create(cfg)
+		if err != nil {
+			c.stop()
+			tb.Fatal(err)
+		}
+		d.queue.NumNodes = l.NumMembers
+		lists, delegates, events = append(lists, l), append(delegates, d), append(events, ev)
+		if i > 0 {
+			seed := lists[0].LocalNode()
+			if _, err := l.Join([]string{seed.Name + "/" + seed.Address()}); err != nil {
+				c.stop()
+				tb.Fatalf("memberlist: %s joining: %v", c.names[i], err)
+			}
+		}
+	}
+	// A member learns of the ones that join after it from their alive
+	// messages, gossiped a bounded number of times like any broadcast, so
+	// it can miss some. The seed learned of every member by its join's
+	// push/pull: one more push/pull with it completes every member list.
+	seed := lists[0].LocalNode()
+	for i := 1; i < n-1; i++ {
+		if _, err := lists[i].Join([]string{seed.Name + "/" + seed.Address()}); err != nil {
+			c.stop()
+			tb.Fatalf("memberlist: %s rejoining: %v", c.names[i], err)
+		}
+	}
+	deadline := time.After(mlJoinDeadline)
+	for i, ev := range events {
+		select {
+		case <-ev.full:
+		case <-deadline:
+			c.stop()
+			tb.Fatalf("memberlist: %s sees %d of %d members after %v", c.names[i], lists[i].NumMembers(), n, mlJoinDeadline)
+		}
+	}
+	c.broadcast = func(root, id int) {
+		sys.start(id)
+		delegates[root].push(id, mlEncode(id))
+	}
+	return c
 }
