@@ -50,6 +50,9 @@ type conn struct {
 	// The reader's alone: the peer's atom cache and its messages in parts.
 	atoms atomCache
 	frags fragments
+	// The writer's alone: the sequence id of the last message it sent in
+	// fragments.
+	fragSeq uint64
 }
 
 // remoteRef is a reference the peer made: a monitor of one of our processes.
@@ -204,7 +207,7 @@ func (c *conn) writeLoop(nc net.Conn) {
 		header := c.info.flags&flagDistHdrAtomCache != 0
 		c.mu.Unlock()
 		for _, pkt := range batch {
-			if err := pkt.writeTo(w, header); err != nil {
+			if err := c.writePacket(w, pkt, header); err != nil {
 				c.fail(err)
 				return
 			}
@@ -306,6 +309,60 @@ func packet(ctl etf.Tuple, msg any, withMsg bool) (outPkt, error) {
 	return outPkt{b: b, msgAt: at}, nil
 }
 
+// fragmentSize bounds the data (control message and message) of one
+// fragment: a larger message goes in parts to a peer that takes fragments
+// (DFLAG_FRAGMENTS), so that it does not hold the connection, or the peer's
+// reader, for one huge packet.
+const fragmentSize = 64 << 10
+
+// writePacket writes a packet as the peer takes it: whole, or behind a
+// fragment header ('E') and in continuations ('F'), their ids counting down
+// to 1, when it is larger than a fragment and the peer takes fragments.
+func (c *conn) writePacket(w *bufio.Writer, p outPkt, header bool) error {
+	if !header || len(p.b) <= 4 || c.info.flags&flagFragments == 0 {
+		return p.writeTo(w, header)
+	}
+	_, ctl, msg := p.parts()
+	total := len(ctl) + len(msg)
+	if total <= fragmentSize {
+		return p.writeTo(w, header)
+	}
+	c.fragSeq++
+	id := uint64((total + fragmentSize - 1) / fragmentSize)
+	data := [2][]byte{ctl, msg}
+	for first := true; id > 0; first, id = false, id-1 {
+		n := min(fragmentSize, len(data[0])+len(data[1]))
+		var head [23]byte
+		h := head[:4]
+		if first {
+			h = append(h, 131, distFragHeader)
+		} else {
+			h = append(h, 131, distFragCont)
+		}
+		h = binary.BigEndian.AppendUint64(h, c.fragSeq)
+		h = binary.BigEndian.AppendUint64(h, id)
+		if first {
+			h = append(h, 0) // no atom cache references
+		}
+		binary.BigEndian.PutUint32(h, uint32(len(h)-4+n))
+		if _, err := w.Write(h); err != nil {
+			return err
+		}
+		for n > 0 {
+			k := min(n, len(data[0]))
+			if k == 0 {
+				data[0], data[1] = data[1], nil
+				continue
+			}
+			if _, err := w.Write(data[0][:k]); err != nil {
+				return err
+			}
+			data[0], n = data[0][k:], n-k
+		}
+	}
+	return nil
+}
+
 // writeTo writes the packet as the peer takes it: as it is, or (header)
 // after a distribution header that names no atoms, the terms without their
 // version bytes, which a peer that negotiated the atom cache requires.
@@ -314,22 +371,27 @@ func (p outPkt) writeTo(w *bufio.Writer, header bool) error {
 		_, err := w.Write(p.b)
 		return err
 	}
-	ctlEnd, n := len(p.b), len(p.b)-4+1 // 'p' and the 131 become 131, 'D', 0
-	if p.msgAt > 0 {
-		ctlEnd, n = p.msgAt, n-1
-	}
-	var head [7]byte
-	binary.BigEndian.PutUint32(head[:], uint32(n))
-	head[4], head[5], head[6] = 131, distHeader, 0
+	head, ctl, msg := p.parts()
 	if _, err := w.Write(head[:]); err != nil {
 		return err
 	}
-	if _, err := w.Write(p.b[6:ctlEnd]); err != nil {
+	if _, err := w.Write(ctl); err != nil {
 		return err
 	}
+	_, err := w.Write(msg)
+	return err
+}
+
+// parts lays a pass-through packet out behind a distribution header: the
+// length and the header (131, 'D', no atoms), then the control message and
+// the message (if any), both without their version bytes.
+func (p outPkt) parts() (head [7]byte, ctl, msg []byte) {
+	ctlEnd, n := len(p.b), len(p.b)-4+1 // 'p' and the 131 become 131, 'D', 0
 	if p.msgAt > 0 {
-		_, err := w.Write(p.b[p.msgAt+1:])
-		return err
+		ctlEnd, n = p.msgAt, n-1
+		msg = p.b[p.msgAt+1:]
 	}
-	return nil
+	binary.BigEndian.PutUint32(head[:], uint32(n))
+	head[4], head[5], head[6] = 131, distHeader, 0
+	return head, p.b[6:ctlEnd], msg
 }

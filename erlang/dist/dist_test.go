@@ -565,8 +565,9 @@ func TestLongNames(t *testing.T) {
 }
 
 // A large message (300,000 tuples, about 4.8 MB) crosses both ways, behind
-// the distribution header and its atom cache. (OTP 25 over TCP sends it
-// whole; fragments are put together as FragmentsAreReassembled shows.)
+// the distribution header and its atom cache: to the VM in fragments of
+// 64 KiB, which it puts together; from it whole (OTP over TCP sends it so;
+// fragments from a peer are put together as FragmentsAreReassembled shows).
 func TestLargeMessagesBothWays(t *testing.T) {
 	c := newCluster(t, dist.Config{})
 	_, err := c.node.Spawn(actor.Func(func(p *actor.Process, msg any) error {

@@ -28,8 +28,10 @@
 //     whose port mapper says it speaks no later one (or that sends it), with
 //     the cookie's MD5 challenge both ways, and the capabilities OTP 25 and 26
 //     require.
-//   - The distribution header with its atom cache, and fragmented messages
-//     (DFLAG_DIST_HDR_ATOM_CACHE, DFLAG_FRAGMENTS) on the way in.
+//   - The distribution header with its atom cache (DFLAG_DIST_HDR_ATOM_CACHE)
+//     on the way in, and fragmented messages (DFLAG_FRAGMENTS) both ways: a
+//     message of more than 64 KiB goes to a peer that takes fragments in
+//     parts of 64 KiB.
 //   - Control messages: SEND, SEND_SENDER, REG_SEND, ALIAS_SEND, LINK,
 //     UNLINK_ID and its ack, EXIT and EXIT2 (and their payload forms),
 //     MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT, and SPAWN_REQUEST for erpc (see
@@ -74,7 +76,8 @@
 //     atom cache kept per connection, and its fragmented messages put
 //     together (at most 64 at once, 64 MiB in all). What this node sends
 //     carries a header that names no atoms (it keeps no atom cache of its
-//     own, and sends whole messages).
+//     own); its fragments of one message go one after another, not
+//     interleaved with other messages.
 //   - Short and long names are used as given: the host part is what the
 //     port mapper and the dial are asked.
 package dist

@@ -146,3 +146,59 @@ func TestFragmentsAreReassembled(t *testing.T) {
 		t.Fatal("a continuation of no message was taken")
 	}
 }
+
+// A message larger than a fragment goes to a peer that takes fragments as a
+// header 'E' and 'F' parts, their ids counting down to 1, which a reader
+// puts together into the message sent; a smaller one goes whole.
+func TestLargeMessagesAreSentInFragments(t *testing.T) {
+	node, err := actor.NewNode(actor.Config{Name: "go@fragout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = node.Stop(t.Context()) }()
+	d := &Dist{node: node, cfg: Config{QueueBytes: 1 << 20}, log: slog.New(slog.DiscardHandler),
+		conns: make(map[string]*conn), creation: node.Creation(), stopped: true}
+	d.ep = node.Attach(d)
+	got := make(chan any, 2)
+	to, err := node.Spawn(actor.Func(func(_ *actor.Process, m any) error { got <- m; return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer, reader := newConn(d, "e@fragout"), newConn(d, "e@fragout")
+	writer.info = peerInfo{name: "e@fragout", creation: 1, flags: ourFlags}
+	reader.info = writer.info
+	reader.sess = d.ep.Session("e@fragout")
+	ctl := etf.Tuple{int64(opSendSender), etf.Pid{Node: "e@fragout", ID: 1, Creation: 1}, pidToErl(to)}
+	for _, size := range []int{1000, 5*fragmentSize + 123} {
+		pkt, err := packet(ctl, make([]byte, size), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		w := bufio.NewWriter(&out)
+		if err := writer.writePacket(w, pkt, true); err != nil {
+			t.Fatal(err)
+		}
+		_ = w.Flush()
+		b := out.Bytes()
+		parts := 0
+		for len(b) > 0 {
+			n := binary.BigEndian.Uint32(b)
+			p := b[4 : 4+n]
+			b = b[4+n:]
+			parts++
+			if size > fragmentSize && (p[1] != distFragHeader && p[1] != distFragCont || len(p) > fragmentSize+64) {
+				t.Fatalf("part %d: kind %d, %d bytes", parts, p[1], len(p))
+			}
+			if err := reader.handle(p); err != nil {
+				t.Fatalf("part %d: %v", parts, err)
+			}
+		}
+		if want := 1 + (size+100)/fragmentSize; size > fragmentSize && parts != want {
+			t.Fatalf("%d bytes in %d parts, want %d", size, parts, want)
+		}
+		if m := (<-got).([]byte); len(m) != size {
+			t.Fatalf("got %d bytes, sent %d", len(m), size)
+		}
+	}
+}
