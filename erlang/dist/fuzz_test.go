@@ -3,6 +3,7 @@ package dist
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"log/slog"
 	"testing"
@@ -14,13 +15,7 @@ import (
 // FuzzHandle: whatever packet an authenticated peer sends, the node does not
 // crash: it acts on it, or closes that connection with an error.
 func FuzzHandle(f *testing.F) {
-	node, err := actor.NewNode(actor.Config{Name: "go@fuzz"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	d := &Dist{node: node, cfg: Config{QueueBytes: 1 << 20}, log: slog.New(slog.DiscardHandler),
-		conns: make(map[string]*conn), creation: node.Creation(), stopped: true}
-	d.ep = node.Attach(d)
+	node, d := offlineDist(f, "go@fuzz")
 	echo, err := node.Spawn(actor.Func(func(*actor.Process, any) error { return nil }), actor.WithName("echo"))
 	if err != nil {
 		f.Fatal(err)
@@ -89,19 +84,8 @@ func FuzzParseName(f *testing.F) {
 // their ids counting down to 1) is put together and delivered once whole;
 // parts out of turn close the connection.
 func TestFragmentsAreReassembled(t *testing.T) {
-	node, err := actor.NewNode(actor.Config{Name: "go@frag"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = node.Stop(t.Context()) }()
-	d := &Dist{node: node, cfg: Config{QueueBytes: 1 << 20}, log: slog.New(slog.DiscardHandler),
-		conns: make(map[string]*conn), creation: node.Creation(), stopped: true}
-	d.ep = node.Attach(d)
-	got := make(chan any, 1)
-	to, err := node.Spawn(actor.Func(func(_ *actor.Process, m any) error { got <- m; return nil }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	node, d := offlineDist(t, "go@frag")
+	to, got := inbox(t, node)
 	c := newConn(d, "e@frag")
 	c.sess = d.ep.Session("e@frag")
 	c.info = peerInfo{name: "e@frag", creation: 1, flags: ourFlags}
@@ -151,19 +135,8 @@ func TestFragmentsAreReassembled(t *testing.T) {
 // header 'E' and 'F' parts, their ids counting down to 1, which a reader
 // puts together into the message sent; a smaller one goes whole.
 func TestLargeMessagesAreSentInFragments(t *testing.T) {
-	node, err := actor.NewNode(actor.Config{Name: "go@fragout"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = node.Stop(t.Context()) }()
-	d := &Dist{node: node, cfg: Config{QueueBytes: 1 << 20}, log: slog.New(slog.DiscardHandler),
-		conns: make(map[string]*conn), creation: node.Creation(), stopped: true}
-	d.ep = node.Attach(d)
-	got := make(chan any, 2)
-	to, err := node.Spawn(actor.Func(func(_ *actor.Process, m any) error { got <- m; return nil }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	node, d := offlineDist(t, "go@fragout")
+	to, got := inbox(t, node)
 	writer, reader := newConn(d, "e@fragout"), newConn(d, "e@fragout")
 	writer.info = peerInfo{name: "e@fragout", creation: 1, flags: ourFlags}
 	reader.info = writer.info
@@ -201,4 +174,31 @@ func TestLargeMessagesAreSentInFragments(t *testing.T) {
 			t.Fatalf("got %d bytes, sent %d", len(m), size)
 		}
 	}
+}
+
+// offlineDist is a node with a Dist that listens nowhere and dials no one:
+// its connections are made by hand and fed packets directly. The node stops
+// when the test ends.
+func offlineDist(tb testing.TB, name string) (*actor.Node, *Dist) {
+	tb.Helper()
+	node, err := actor.NewNode(actor.Config{Name: name})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = node.Stop(context.Background()) })
+	d := &Dist{node: node, cfg: Config{QueueBytes: 1 << 20}, log: slog.New(slog.DiscardHandler),
+		conns: make(map[string]*conn), creation: node.Creation(), stopped: true}
+	d.ep = node.Attach(d)
+	return node, d
+}
+
+// inbox is a process that passes on every message it gets.
+func inbox(tb testing.TB, node *actor.Node) (actor.PID, <-chan any) {
+	tb.Helper()
+	got := make(chan any, 4)
+	to, err := node.Spawn(actor.Func(func(_ *actor.Process, m any) error { got <- m; return nil }))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return to, got
 }
