@@ -508,35 +508,8 @@ func (c *peerCore) maybeSnapshot() error {
 	if c.disk == nil || err != nil {
 		return nil
 	}
-	return c.persistSnapshot(snap)
-}
-
-// persistSnapshot writes a snapshot and rewrites the log with the entries
-// after it.
-func (c *peerCore) persistSnapshot(snap raftpb.Snapshot) error {
-	if err := c.disk.SaveSnapshot(snap); err != nil {
-		return fmt.Errorf("ensemble: persist snapshot: %w", err)
-	}
-	first, err := c.store.FirstIndex()
-	if err != nil {
-		return err
-	}
-	last, err := c.store.LastIndex()
-	if err != nil {
-		return err
-	}
-	var ents []raftpb.Entry
-	if last >= first && last > snap.Metadata.Index {
-		if ents, err = c.store.Entries(max(first, snap.Metadata.Index+1), last+1, 1<<62); err != nil {
-			return err
-		}
-	}
-	hs, _, err := c.store.InitialState()
-	if err != nil {
-		return err
-	}
-	if err := c.disk.Compact(hs, ents); err != nil {
-		return fmt.Errorf("ensemble: compact log: %w", err)
+	if err := c.disk.Snapshotted(c.store, snap); err != nil {
+		return fmt.Errorf("ensemble: %w", err)
 	}
 	return nil
 }

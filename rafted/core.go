@@ -656,29 +656,8 @@ func (c *core) snapshot() error {
 	if c.disk == nil {
 		return nil
 	}
-	if err := c.disk.SaveSnapshot(snap); err != nil {
-		return fmt.Errorf("rafted: persist snapshot: %w", err)
-	}
-	if first, err = c.store.FirstIndex(); err != nil {
-		return fmt.Errorf("rafted: first index: %w", err)
-	}
-	last, err := c.store.LastIndex()
-	if err != nil {
-		return fmt.Errorf("rafted: last index: %w", err)
-	}
-	var ents []raftpb.Entry
-	if last >= first && last > snap.Metadata.Index {
-		ents, err = c.store.Entries(max(first, snap.Metadata.Index+1), last+1, 1<<62)
-		if err != nil {
-			return fmt.Errorf("rafted: entries: %w", err)
-		}
-	}
-	hs, _, err := c.store.InitialState()
-	if err != nil {
-		return fmt.Errorf("rafted: hard state: %w", err)
-	}
-	if err := c.disk.Compact(hs, ents); err != nil {
-		return fmt.Errorf("rafted: compact log: %w", err)
+	if err := c.disk.Snapshotted(c.store, snap); err != nil {
+		return fmt.Errorf("rafted: %w", err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
 
@@ -336,6 +337,37 @@ func (d *Log) Compact(hard raftpb.HardState, ents []raftpb.Entry) error {
 	}
 	old.Close()
 	return syncDir(d.dir)
+}
+
+// Snapshotted persists snap, just taken from store, and rewrites the log
+// with store's hard state and the entries store keeps after snap: what a
+// member does once it has snapshotted and compacted its in-memory log.
+func (d *Log) Snapshotted(store raft.Storage, snap raftpb.Snapshot) error {
+	if err := d.SaveSnapshot(snap); err != nil {
+		return fmt.Errorf("raftlog: persist snapshot: %w", err)
+	}
+	first, err := store.FirstIndex()
+	if err != nil {
+		return err
+	}
+	last, err := store.LastIndex()
+	if err != nil {
+		return err
+	}
+	var ents []raftpb.Entry
+	if last >= first && last > snap.Metadata.Index {
+		if ents, err = store.Entries(max(first, snap.Metadata.Index+1), last+1, 1<<62); err != nil {
+			return err
+		}
+	}
+	hs, _, err := store.InitialState()
+	if err != nil {
+		return err
+	}
+	if err := d.Compact(hs, ents); err != nil {
+		return fmt.Errorf("raftlog: compact log: %w", err)
+	}
+	return nil
 }
 
 // Close closes the log file.
