@@ -16,6 +16,7 @@ const (
 	DefaultRouterPoolSize  = 7
 	DefaultMaxHops         = 4
 	DefaultSnapshotEvery   = 10000
+	DefaultRootMembers     = 5
 )
 
 // ReadMode says how a leader answers KGet.
@@ -64,6 +65,11 @@ type Config struct {
 	// SnapshotEvery is how many applied entries a peer keeps in its Raft
 	// log before it snapshots its backend and drops them. Default 10000.
 	SnapshotEvery int
+	// RootMembers is how many nodes of the cluster host a peer of the root
+	// ensemble, which holds the cluster state: the first nodes to join
+	// (the one that enabled the cluster first), and another in place of
+	// one removed. Default 5: the root then survives two lost nodes.
+	RootMembers int
 	// Logger gets the service's logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -87,6 +93,9 @@ func (c Config) withDefaults() Config {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
 	}
+	if c.RootMembers == 0 {
+		c.RootMembers = DefaultRootMembers
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -108,7 +117,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("ensemble: lease %v must be below the follower timeout %v", c.Lease, c.FollowerTimeout)
 	case c.ReadMode != LeaseRead && c.ReadMode != QuorumRead:
 		return fmt.Errorf("ensemble: unknown ReadMode %d", c.ReadMode)
-	case c.RouterPoolSize < 0 || c.MaxHops < 0 || c.SnapshotEvery < 0:
+	case c.RouterPoolSize < 0 || c.MaxHops < 0 || c.SnapshotEvery < 0 || c.RootMembers < 0:
 		return errors.New("ensemble: negative count in Config")
 	}
 	for name, nb := range c.Backends {

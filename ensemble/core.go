@@ -182,6 +182,19 @@ func newPeerCore(in peerInit) (*peerCore, error) {
 		c.closeDisk()
 		return nil, err
 	}
+	if len(in.members) == 1 && !restored {
+		// Alone: lead at once rather than after a follower timeout (the
+		// root ensemble of a cluster just enabled). Raft campaigns only
+		// once the bootstrap configuration is applied, as it now is.
+		if err := rn.Campaign(); err != nil {
+			c.closeDisk()
+			return nil, err
+		}
+		if err := c.process(); err != nil {
+			c.closeDisk()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

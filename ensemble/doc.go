@@ -63,8 +63,9 @@
 // manager. The manager keeps the node's directory: a map of ensemble
 // views (members, leader, term) behind an atomic pointer, so a lookup is a
 // map read with no lock, as riak's ETS table. It is kept fresh by leader
-// change notifications (a new leader's node tells every cluster member)
-// and by the views a joining node pulls. A client call goes straight to
+// change notifications (a new leader's node tells every cluster member,
+// and a node that comes into the cluster), and by the views a joining
+// node pulls. A client call goes straight to
 // the local peer when it leads; otherwise to a random local router, which
 // hands it to the local peer or forwards it to a random router on the
 // leader's node; a peer that is not the leader forwards it to the leader
@@ -96,17 +97,30 @@
 //
 // # Cluster and membership
 //
-// Enable makes a cluster of one node with a new id (a UUID); Join adds a
-// node through any member; Remove takes one out. A node of another
-// cluster is refused (ErrOtherCluster), and managers drop peer traffic
-// from nodes with another cluster id. CreateEnsemble starts a peer on each
-// member node; UpdateMembers adds and removes peers in one membership
-// change, through a joint configuration when it makes more than one
-// change (ConfChangeV2), and reports ErrAlreadyMember, ErrNotMember and
-// ErrNotInCluster. New peers catch up from the leader's log or snapshot;
-// a removed peer stops. GetLeader, GetViews and Ensembles read the
-// directory. WatchLeaderStatus sends a process LeaderStatus messages when
-// the local peer of an ensemble starts or stops leading.
+// The cluster state lives in the root ensemble (RootEnsemble, "root"), as
+// in riak_ensemble: the cluster id and members under one key, each
+// ensemble's creation under another. Enable makes a cluster of one node
+// with a new id (a UUID) and starts the root with this node's peer, which
+// leads at once. Join adds a node through any member and Remove takes one
+// out, each a conditional update in the root: concurrent changes through
+// different nodes are ordered by the root's log and none is lost, and a
+// change needs a majority of the root's peers. The root's peers run on the
+// first Config.RootMembers nodes (default 5); a removed one is replaced by
+// the next node of the cluster. Each node hosting a root peer pushes every
+// new state to every member (and to a node just removed), managers pass it
+// on to one member every 20 ticks, and Members and ClusterID read the
+// node's copy. A node of another cluster is refused (ErrOtherCluster), and
+// managers drop peer traffic from nodes with another cluster id.
+// CreateEnsemble records the ensemble in the root first (of two creations
+// of one id only one goes on, the other gets ErrExists) and starts a peer
+// on each member node; UpdateMembers adds and removes peers in one
+// membership change, through a joint configuration when it makes more
+// than one change (ConfChangeV2), and reports ErrAlreadyMember,
+// ErrNotMember and ErrNotInCluster. New peers catch up from the leader's
+// log or snapshot; a removed peer stops. GetLeader, GetViews and
+// Ensembles (the root among them) read the directory. WatchLeaderStatus
+// sends a process LeaderStatus messages when the local peer of an
+// ensemble starts or stops leading.
 //
 // # Backends
 //
@@ -124,9 +138,9 @@
 //     terms, sequence numbers are log indexes.
 //   - The conditional update rule above (no rewrite on a new epoch).
 //   - No proxy processes; a hop limit on forwarding.
-//   - The cluster state (id, members) is replicated by the managers
-//     (pushed on change, newest version wins, pulled on join, sent to a
-//     member every 20 ticks) rather than kept in a root ensemble.
+//   - Join puts the joining node among the root's peers by itself (while
+//     the root has fewer than Config.RootMembers), where riak leaves
+//     growing the root to the caller.
 //   - With Config.DataDir each peer keeps its Raft state (hard state, log,
 //     snapshots; the format rafted uses) in DataDir/<ensemble>/raft, and a
 //     node that restarts and joins its cluster again (Join) resumes the

@@ -52,19 +52,19 @@ type manager struct {
 	cluster clusterState
 }
 
-// clusterState is the cluster's identity and membership. A change made on
-// a node bumps Version and is pushed to every member; the newer state wins
-// (Origin breaks ties), and a state of another cluster id is refused.
+// clusterState is the cluster's identity and membership as the root
+// ensemble committed it: Version is the index of the root's log entry that
+// wrote it, so a later state has a greater one. A node hosting a root peer
+// pushes each new state to every member (and to a node it removed), and
+// managers pass it on to one member now and then; the newer state wins,
+// and a state of another cluster id is refused.
 type clusterState struct {
 	ID      string
 	Version uint64
-	Origin  string
 	Members []string
 }
 
-func (s clusterState) newer(o clusterState) bool {
-	return s.Version > o.Version || (s.Version == o.Version && s.Origin > o.Origin)
-}
+func (s clusterState) newer(o clusterState) bool { return s.Version > o.Version }
 
 // Requests to a manager.
 type (
@@ -88,8 +88,7 @@ type (
 		State clusterState
 		Views []View
 	}
-	removeNodeReq struct{ Node string }
-	nodeDownMsg   struct{ Node string }
+	nodeDownMsg struct{ Node string }
 )
 
 var (
@@ -138,23 +137,29 @@ func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, e
 			ret = fmt.Errorf("ensemble: cluster %s already enabled", m.cluster.ID)
 			break
 		}
-		m.cluster = clusterState{ID: r.ID, Version: 1, Origin: m.node, Members: []string{m.node}}
-		ret = m.cluster
+		m.cluster = clusterState{ID: r.ID, Members: []string{m.node}}
+		root := startPeerReq{Ens: RootEnsemble, Members: []string{m.node}, Backend: MemoryBackend, Bootstrap: true, Cluster: r.ID}
+		if ret = m.startPeer(p, root); ret == (okReply{OK: true}) {
+			ret = m.cluster
+		}
 	case joinReq:
-		ret = m.join(p, r)
+		ret = m.join(r)
 	case adoptReq:
 		if m.cluster.ID != "" && m.cluster.ID != r.State.ID {
 			ret = ErrOtherCluster
 			break
 		}
-		m.cluster = r.State
+		if m.cluster.ID == "" || r.State.newer(m.cluster) {
+			m.cluster = r.State
+		}
 		for _, v := range r.Views {
 			m.notice(p, v)
 		}
 		m.resumePeers(p, r.Views)
 		ret = okReply{OK: true}
-	case removeNodeReq:
-		ret = m.removeNode(p, r.Node)
+	case rootState:
+		m.adoptRoot(p, r.Obj)
+		ret = okReply{OK: true}
 	case updateMembersReq:
 		pid, ok := m.peers[r.Ens]
 		if !ok {
@@ -210,8 +215,10 @@ func (m *manager) HandleInfo(p *actor.Process, msg any) error {
 		m.peerChanged(p, x)
 	case clusterState:
 		if x.ID == m.cluster.ID && x.newer(m.cluster) {
-			m.cluster = x
+			m.setCluster(x)
 		}
+	case rootState:
+		m.adoptRoot(p, x.Obj)
 	case View:
 		m.notice(p, x)
 	case nodeDownMsg:
@@ -376,9 +383,14 @@ func (m *manager) peerChanged(p *actor.Process, s peerState) {
 	if len(v.Members) == 0 {
 		v.Members, v.OldMembers = old.Members, old.OldMembers // not configured yet
 	}
-	if v.Term < old.Term {
+	switch {
+	case v.Term < old.Term:
 		// A notice already told of a newer term than this peer knows.
 		v.Leader, v.Term = old.Leader, old.Term
+	case v.Term == old.Term && v.Leader == "":
+		// The peer has not heard from its term's leader yet (resumed
+		// after a restart, say); a term has one leader, the one known.
+		v.Leader = old.Leader
 	}
 	changed := v.Leader != old.Leader || v.Term != old.Term || !slices.Equal(v.Members, old.Members) ||
 		!slices.Equal(v.OldMembers, old.OldMembers)
@@ -432,6 +444,10 @@ func (m *manager) startPeer(p *actor.Process, r startPeerReq) any {
 	if err != nil {
 		return fmt.Errorf("ensemble: backend %q: %w", name, err)
 	}
+	if r.Ens == RootEnsemble {
+		node, self := p.Node(), p.Self()
+		be = rootBackend{Backend: be, notify: func(o Object) { _ = node.Send(self, rootState{Obj: o}) }}
+	}
 	in := peerInit{ens: r.Ens, node: m.node, cfg: m.cfg, backend: be, log: m.log.With("ensemble", r.Ens), dir: raftDir}
 	if r.Bootstrap {
 		in.members = slices.Clone(r.Members)
@@ -473,42 +489,65 @@ func (m *manager) forget(ens string) {
 	m.awakeDirty, m.peersDirty = true, true
 }
 
-func (m *manager) join(p *actor.Process, r joinReq) any {
+// join answers a node that asks to join: the cluster state, if it is of
+// this cluster. The joining node changes the state through the root.
+func (m *manager) join(r joinReq) any {
 	if m.cluster.ID == "" {
 		return ErrNotEnabled
 	}
 	if r.Cluster != "" && r.Cluster != m.cluster.ID {
 		return ErrOtherCluster
 	}
-	if !slices.Contains(m.cluster.Members, r.Node) {
-		m.setMembers(p, append(slices.Clone(m.cluster.Members), r.Node), "")
-	}
 	return m.cluster
 }
 
-func (m *manager) removeNode(p *actor.Process, node string) any {
-	if m.cluster.ID == "" {
-		return ErrNotEnabled
+// adoptRoot takes a cluster state the root committed, if it is newer than
+// the one held, and pushes it to every member of the old and the new
+// state, so that a removed node learns it is out.
+func (m *manager) adoptRoot(p *actor.Process, o Object) {
+	st, err := clusterOf(o)
+	if err != nil {
+		m.log.Error("ensemble: the root's cluster state", "err", err)
+		return
 	}
-	if !slices.Contains(m.cluster.Members, node) {
-		return ErrNotInCluster
+	if m.cluster.ID != "" && st.ID != m.cluster.ID {
+		m.log.Warn("ensemble: the root holds another cluster", "cluster", st.ID)
+		return
 	}
-	m.setMembers(p, slices.DeleteFunc(slices.Clone(m.cluster.Members), func(n string) bool { return n == node }), node)
-	return okReply{OK: true}
+	if m.cluster.ID != "" && !st.newer(m.cluster) {
+		return
+	}
+	old := m.cluster
+	m.setCluster(st)
+	to := slices.Concat(old.Members, st.Members)
+	slices.Sort(to)
+	for _, n := range slices.Compact(to) {
+		if n != m.node {
+			_ = p.Send(actor.Name{Node: n, Name: managerName}, st)
+		}
+	}
 }
 
-// setMembers makes a new cluster state and pushes it to every member (and
-// to a removed node, which learns it is out).
-func (m *manager) setMembers(p *actor.Process, members []string, removed string) {
-	slices.Sort(members)
-	m.cluster = clusterState{ID: m.cluster.ID, Version: m.cluster.Version + 1, Origin: m.node, Members: members}
-	to := slices.Clone(members)
-	if removed != "" {
-		to = append(to, removed)
+// setCluster takes a newer cluster state. The views this node leads go to
+// the nodes that came in: what a joining node pulled from a member may
+// have missed a change the leader's notice was still bringing there.
+func (m *manager) setCluster(st clusterState) {
+	old := m.cluster
+	m.cluster = st
+	var led []View
+	for _, v := range m.views {
+		if v.Leader == m.node {
+			led = append(led, v)
+		}
 	}
-	for _, n := range to {
-		if n != m.node {
-			_ = p.Send(actor.Name{Node: n, Name: managerName}, m.cluster)
+	if len(led) == 0 {
+		return
+	}
+	slices.SortFunc(led, func(a, b View) int { return strings.Compare(a.Ensemble, b.Ensemble) })
+	for _, n := range st.Members {
+		if n != m.node && !slices.Contains(old.Members, n) {
+			b := m.batchFor(n)
+			b.Notices = append(b.Notices, led...)
 		}
 	}
 }

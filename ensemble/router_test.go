@@ -195,7 +195,7 @@ func TestClusterMembership(t *testing.T) {
 		if err := c.svc("n1").CreateEnsemble(ctx, "root2", []string{"n1"}, ""); !errors.Is(err, ensemble.ErrExists) {
 			t.Fatalf("create twice: %v", err)
 		}
-		if got := c.svc("n2").Ensembles(); !slices.Equal(got, []string{"root2"}) {
+		if got := c.svc("n2").Ensembles(); !slices.Equal(got, []string{ensemble.RootEnsemble, "root2"}) {
 			t.Fatalf("ensembles on n2: %v", got)
 		}
 		if err := c.svc("n1").Remove(ctx, "n3"); err != nil {

@@ -2,6 +2,7 @@ package ensemble
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -93,9 +94,22 @@ func (s *Service) local() actor.Name { return actor.Name{Node: s.node.Name(), Na
 func managerOf(node string) actor.Name { return actor.Name{Node: node, Name: managerName} }
 
 // Enable makes this node a cluster of one, with a new cluster id
-// (riak_ensemble_manager:enable).
+// (riak_ensemble_manager:enable): it starts the root ensemble with this
+// node's peer as its only member and writes the cluster state there.
 func (s *Service) Enable(ctx context.Context) error {
-	_, err := actor.CallAs[clusterState](ctx, s.node, s.local(), enableReq{ID: uuid.NewString()})
+	if _, ok := ctx.Deadline(); !ok {
+		return ErrNoDeadline
+	}
+	id := uuid.NewString()
+	if _, err := actor.CallAs[clusterState](ctx, s.node, s.local(), enableReq{ID: id}); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(clusterValue{ID: id, Members: []string{s.node.Name()}})
+	obj, err := s.Client().KPutOnce(ctx, RootEnsemble, clusterKey, b)
+	if err != nil {
+		return fmt.Errorf("ensemble: write the cluster state: %w", err)
+	}
+	_, err = s.node.Call(ctx, s.local(), rootState{Obj: obj})
 	return err
 }
 
@@ -111,14 +125,22 @@ func (s *Service) Members(ctx context.Context) ([]string, error) {
 	return st.Members, err
 }
 
-// Join adds this node to the cluster of node (riak_ensemble_manager:join).
-// A node of another cluster is refused with ErrOtherCluster, on both sides.
+// Join adds this node to the cluster of node (riak_ensemble_manager:join):
+// node, any member, hands over its views, the cluster state gets this
+// node through the root ensemble, and the root takes this node as a peer
+// while it has fewer than Config.RootMembers. A node of another cluster is
+// refused with ErrOtherCluster, on both sides. Joining again (after a
+// restart, say) changes nothing but resumes the peers kept under DataDir.
 func (s *Service) Join(ctx context.Context, node string) error {
+	if _, ok := ctx.Deadline(); !ok {
+		return ErrNoDeadline
+	}
+	self := s.node.Name()
 	mine, err := actor.CallAs[clusterState](ctx, s.node, s.local(), clusterReq{})
 	if err != nil {
 		return err
 	}
-	st, err := actor.CallAs[clusterState](ctx, s.node, managerOf(node), joinReq{Node: s.node.Name(), Cluster: mine.ID})
+	st, err := actor.CallAs[clusterState](ctx, s.node, managerOf(node), joinReq{Node: self, Cluster: mine.ID})
 	if err != nil {
 		return err
 	}
@@ -126,23 +148,57 @@ func (s *Service) Join(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.node.Call(ctx, s.local(), adoptReq{State: st, Views: views.Views})
-	return err
+	if _, err = s.node.Call(ctx, s.local(), adoptReq{State: st, Views: views.Views}); err != nil {
+		return err
+	}
+	st, err = s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
+		if slices.Contains(v.Members, self) {
+			return false, nil
+		}
+		v.Members = append(v.Members, self)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.fitRoot(ctx, st, "")
 }
 
-// Remove takes node out of the cluster (riak_ensemble_manager:remove).
-// Its peers stay members of their ensembles until UpdateMembers removes
-// them.
+// Remove takes node out of the cluster (riak_ensemble_manager:remove),
+// through the root ensemble; when it was a peer of the root, the root
+// takes another node of the cluster in its place if there is one. Its
+// peers of other ensembles stay members until UpdateMembers removes them.
 func (s *Service) Remove(ctx context.Context, node string) error {
-	_, err := s.node.Call(ctx, s.local(), removeNodeReq{Node: node})
-	return err
+	if _, ok := ctx.Deadline(); !ok {
+		return ErrNoDeadline
+	}
+	st, err := s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
+		switch {
+		case !slices.Contains(v.Members, node):
+			return false, ErrNotInCluster
+		case len(v.Members) == 1:
+			return false, errors.New("ensemble: the cluster's last member cannot be removed")
+		}
+		v.Members = slices.DeleteFunc(v.Members, func(n string) bool { return n == node })
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.fitRoot(ctx, st, node)
 }
 
 // CreateEnsemble creates ensemble id with a peer on each of peers (nodes
 // of the cluster) storing its objects in the named backend ("" or
-// MemoryBackend for memory). It returns once every peer runs; the peers
+// MemoryBackend for memory). The ensemble is recorded in the root ensemble
+// first, so that of two creations of one id only one goes on (the other
+// gets ErrExists; repeating a creation as it was made goes on, to finish
+// one that failed half-way). It returns once every peer runs; the peers
 // elect a leader within a follower timeout or two.
 func (s *Service) CreateEnsemble(ctx context.Context, id string, peers []string, backend string) error {
+	if _, ok := ctx.Deadline(); !ok {
+		return ErrNoDeadline
+	}
 	st, err := actor.CallAs[clusterState](ctx, s.node, s.local(), clusterReq{})
 	if err != nil {
 		return err
@@ -161,9 +217,15 @@ func (s *Service) CreateEnsemble(ctx context.Context, id string, peers []string,
 			return fmt.Errorf("%w: %s", ErrNotInCluster, n)
 		}
 	}
+	if backend == "" {
+		backend = MemoryBackend
+	}
+	if err := s.register(ctx, id, ensembleValue{Members: peers, Backend: backend}); err != nil {
+		return err
+	}
 	for _, n := range peers {
 		req := startPeerReq{Ens: id, Members: peers, Backend: backend, Bootstrap: true, Cluster: st.ID}
-		if _, err := s.node.Call(ctx, managerOf(n), req); err != nil {
+		if _, err := s.node.Call(ctx, managerOf(n), req); err != nil && !errors.Is(err, ErrExists) {
 			return fmt.Errorf("ensemble: start peer of %s on %s: %w", id, n, err)
 		}
 	}
@@ -204,13 +266,19 @@ func (s *Service) UpdateMembers(ctx context.Context, id string, add, del []strin
 	if v.Leader == "" {
 		return ErrTimeout
 	}
+	return s.changeMembers(ctx, id, v.Leader, v.Members, st.ID, add, del)
+}
+
+// changeMembers starts the peers to add (joining the ensemble, whose
+// members are given) and asks the leader's peer to change the members.
+func (s *Service) changeMembers(ctx context.Context, id, leader string, members []string, cluster string, add, del []string) error {
 	for _, n := range add {
-		req := startPeerReq{Ens: id, Members: v.Members, Bootstrap: false, Cluster: st.ID}
+		req := startPeerReq{Ens: id, Members: members, Bootstrap: false, Cluster: cluster}
 		if _, err := s.node.Call(ctx, managerOf(n), req); err != nil && !errors.Is(err, ErrExists) {
 			return fmt.Errorf("ensemble: start peer of %s on %s: %w", id, n, err)
 		}
 	}
-	_, err = s.node.Call(ctx, managerOf(v.Leader), updateMembersReq{Ens: id, Add: add, Del: del})
+	_, err := s.node.Call(ctx, managerOf(leader), updateMembersReq{Ens: id, Add: add, Del: del})
 	return err
 }
 

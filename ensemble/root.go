@@ -1,0 +1,230 @@
+package ensemble
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// RootEnsemble is the id of the ensemble that holds the cluster state
+// (riak_ensemble_root): the cluster id and members under one key, and
+// under another key per ensemble the members and backend it was created
+// with. Its peers run on the first Config.RootMembers nodes of the
+// cluster. Every change of the cluster is a conditional update there, so
+// concurrent changes through different nodes are ordered by its log and
+// none is lost, and a change needs a majority of its peers.
+const RootEnsemble = "root"
+
+// Keys of the root ensemble.
+const clusterKey = "cluster"
+
+func ensembleKey(id string) string { return "ensemble/" + id }
+
+// clusterValue is the value of clusterKey.
+type clusterValue struct {
+	ID      string   `json:"id"`
+	Members []string `json:"members"`
+}
+
+// ensembleValue is the value of an ensemble's key: how it was created.
+type ensembleValue struct {
+	Members []string `json:"members"`
+	Backend string   `json:"backend"`
+}
+
+// clusterOf decodes the cluster state an object of clusterKey holds; its
+// version is the object's log index, so states compare along the root's
+// log.
+func clusterOf(o Object) (clusterState, error) {
+	var v clusterValue
+	if err := json.Unmarshal(o.Value, &v); err != nil {
+		return clusterState{}, fmt.Errorf("ensemble: the root's cluster state: %w", err)
+	}
+	return clusterState{ID: v.ID, Version: o.Seq, Members: v.Members}, nil
+}
+
+// rootState is a cluster state the root ensemble committed, sent to the
+// manager by the local root peer's backend when it stores one, and by
+// Service methods that changed it.
+type rootState struct{ Obj Object }
+
+// rootBackend is the backend of a root peer: it tells the manager of
+// every cluster state it stores, so that each node hosting a root peer
+// publishes the state as its peer applies it.
+type rootBackend struct {
+	Backend
+	notify func(Object)
+}
+
+func (b rootBackend) Put(o Object) error {
+	if err := b.Backend.Put(o); err != nil {
+		return err
+	}
+	if o.Key == clusterKey && !o.NotFound {
+		b.notify(o)
+	}
+	return nil
+}
+
+func (b rootBackend) Restore(snap []byte) error {
+	if err := b.Backend.Restore(snap); err != nil {
+		return err
+	}
+	if o, ok := b.Backend.Get(clusterKey); ok && !o.NotFound {
+		b.notify(o)
+	}
+	return nil
+}
+
+// changeCluster reads the cluster state from the root ensemble, lets
+// change modify it (it reports whether it did) and writes it back if the
+// root's state has not changed since it was read, reading again while
+// other changes get in between. It returns the state now in the root, and
+// hands it to the local manager.
+func (s *Service) changeCluster(ctx context.Context, change func(*clusterValue) (bool, error)) (clusterState, error) {
+	cl := s.Client()
+	for {
+		var obj Object
+		err := s.untilServed(ctx, func() (err error) {
+			obj, err = cl.KGet(ctx, RootEnsemble, clusterKey)
+			return err
+		})
+		if err != nil {
+			return clusterState{}, err
+		}
+		if obj.NotFound {
+			return clusterState{}, ErrNotEnabled
+		}
+		var v clusterValue
+		if err := json.Unmarshal(obj.Value, &v); err != nil {
+			return clusterState{}, fmt.Errorf("ensemble: the root's cluster state: %w", err)
+		}
+		changed, err := change(&v)
+		if err != nil {
+			return clusterState{}, err
+		}
+		if changed {
+			slices.Sort(v.Members)
+			b, _ := json.Marshal(v)
+			read := obj
+			err = s.untilServed(ctx, func() (err error) {
+				obj, err = cl.KUpdate(ctx, RootEnsemble, clusterKey, read, b)
+				return err
+			})
+			if errors.Is(err, ErrFailed) { // another change came first, or this one did: read again
+				continue
+			}
+			if err != nil {
+				return clusterState{}, err
+			}
+		}
+		st, err := clusterOf(obj)
+		if err != nil {
+			return clusterState{}, err
+		}
+		_, err = s.node.Call(ctx, s.local(), rootState{Obj: obj})
+		return st, err
+	}
+}
+
+// register records a new ensemble in the root: ErrExists when the id is
+// taken by one created otherwise (a repeat of the same creation, one that
+// failed half-way, goes on).
+func (s *Service) register(ctx context.Context, id string, v ensembleValue) error {
+	if id == RootEnsemble {
+		return ErrExists
+	}
+	b, _ := json.Marshal(v)
+	var obj Object
+	err := s.untilServed(ctx, func() (err error) {
+		obj, err = s.Client().KPutOnce(ctx, RootEnsemble, ensembleKey(id), b)
+		return err
+	})
+	if !errors.Is(err, ErrFailed) {
+		return err
+	}
+	err = s.untilServed(ctx, func() (err error) {
+		obj, err = s.Client().KGet(ctx, RootEnsemble, ensembleKey(id))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var had ensembleValue
+	if json.Unmarshal(obj.Value, &had) != nil || had.Backend != v.Backend || !slices.Equal(had.Members, v.Members) {
+		return fmt.Errorf("%w: %s", ErrExists, id)
+	}
+	return nil
+}
+
+// rootChange is the change of the root's members after a change of the
+// cluster's: leaving (when not "") goes, and nodes of the cluster that are
+// not members come in, in their order, while the root has fewer than size.
+// It never takes out anyone else, so a stale cluster list cannot shrink
+// the root.
+func rootChange(root, cluster []string, size int, leaving string) (add, del []string) {
+	if leaving != "" && slices.Contains(root, leaving) {
+		del = []string{leaving}
+	}
+	for _, n := range cluster {
+		if len(root)-len(del)+len(add) >= size {
+			break
+		}
+		if n != leaving && !slices.Contains(root, n) {
+			add = append(add, n)
+		}
+	}
+	return add, del
+}
+
+// fitRoot makes the root's members follow the cluster's, as rootChange
+// says, in one membership change made from what the root's leader holds
+// (not this node's view of it, which may lag). A change under way (a
+// concurrent join) or no leader known yet is waited out, a tick at a time,
+// until ctx ends.
+func (s *Service) fitRoot(ctx context.Context, cluster clusterState, leaving string) error {
+	err := s.untilServed(ctx, func() error { return s.fitRootOnce(ctx, cluster, leaving) })
+	if err != nil {
+		return fmt.Errorf("ensemble: root ensemble members: %w", err)
+	}
+	return nil
+}
+
+// untilServed calls op again, a tick later, while it fails with
+// ErrTimeout before ctx ends: a nack (no leader known yet, a change under
+// way), which the service's own requests to the root wait out.
+func (s *Service) untilServed(ctx context.Context, op func() error) error {
+	for {
+		err := op()
+		if !errors.Is(err, ErrTimeout) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(s.cfg.Tick):
+		}
+	}
+}
+
+func (s *Service) fitRootOnce(ctx context.Context, cluster clusterState, leaving string) error {
+	v, ok := s.dir.view(RootEnsemble)
+	if !ok || v.Leader == "" {
+		return ErrTimeout
+	}
+	st, err := s.PeerStatus(ctx, v.Leader, RootEnsemble)
+	if err != nil || st.State != "leader" || len(st.OldMembers) > 0 {
+		return ErrTimeout
+	}
+	add, del := rootChange(st.Members, cluster.Members, s.cfg.RootMembers, leaving)
+	if len(add) == 0 && len(del) == 0 {
+		return nil
+	}
+	if len(del) == len(st.Members) && len(add) == 0 {
+		return errors.New("ensemble: the root ensemble would have no members")
+	}
+	return s.changeMembers(ctx, RootEnsemble, v.Leader, st.Members, cluster.ID, add, del)
+}
