@@ -9,6 +9,7 @@ import (
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/internal/pending"
+	"github.com/gotp-dev/gotp/internal/raftchunk"
 	"github.com/gotp-dev/gotp/remote/transport"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -71,8 +72,8 @@ type core struct {
 
 	joinWaiters []actor.From // callers waiting for this member to be in the group
 
-	maxMsg int                  // bytes of entries or snapshot a message to a peer may carry
-	chunks map[uint64]*chunkBuf // snapshot messages arriving in pieces, by sender
+	maxMsg int                // bytes of entries or snapshot a message to a peer may carry
+	chunks raftchunk.Gatherer // snapshot messages arriving in pieces, by sender
 
 	out     []outbound
 	replies []reply
@@ -104,13 +105,6 @@ type outbound struct {
 	id    uint64
 	msg   raftpb.Message
 	chunk *snapChunk // instead of msg: a piece of a large snapshot message
-}
-
-// chunkBuf gathers the pieces of one snapshot message from one peer.
-type chunkBuf struct {
-	term, index uint64
-	next        uint32
-	data        []byte
 }
 
 type reply struct {
@@ -162,7 +156,6 @@ func newCore(in coreInit) (*core, error) {
 		lastHeard:    make(map[uint64]time.Time),
 		now:          in.now,
 		maxMsg:       in.maxMsg,
-		chunks:       make(map[uint64]*chunkBuf),
 	}
 	if c.maxMsg <= 0 {
 		c.maxMsg = transport.DefaultMaxFrameSize - frameHeadroom
@@ -321,46 +314,26 @@ func (c *core) sendRaft(m raftpb.Message) {
 
 // sendChunks sends a snapshot message too large for a frame in pieces.
 func (c *core) sendChunks(a memberAddr, m raftpb.Message) {
-	b, err := m.Marshal()
+	pieces, err := raftchunk.Split(m, c.maxMsg)
 	if err != nil {
 		c.log.Error("rafted: encode snapshot message", "err", err)
 		return
 	}
-	total := (len(b) + c.maxMsg - 1) / c.maxMsg
-	for i := range total {
-		piece := b[i*c.maxMsg : min((i+1)*c.maxMsg, len(b))]
-		c.out = append(c.out, outbound{to: a, id: m.To, chunk: &snapChunk{
-			From: c.self, FromID: c.id, Term: m.Term, Index: m.Snapshot.Metadata.Index,
-			Seq: uint32(i), Total: uint32(total), Data: piece,
-		}})
+	for _, p := range pieces {
+		c.out = append(c.out, outbound{to: a, id: m.To, chunk: &snapChunk{From: c.self, FromID: c.id, Piece: p}})
 	}
 }
 
 // stepChunk gathers a piece of a snapshot message and steps the message
-// once it is whole. A piece out of order drops what was gathered: raft
-// sends the snapshot again.
+// once it is whole.
 func (c *core) stepChunk(ch snapChunk) {
-	buf := c.chunks[ch.FromID]
-	if ch.Seq == 0 {
-		buf = &chunkBuf{term: ch.Term, index: ch.Index}
-		c.chunks[ch.FromID] = buf
-	}
-	if buf == nil || buf.term != ch.Term || buf.index != ch.Index || buf.next != ch.Seq || ch.Total == 0 {
-		delete(c.chunks, ch.FromID)
-		return
-	}
-	buf.data = append(buf.data, ch.Data...)
-	buf.next++
-	if buf.next < ch.Total {
-		return
-	}
-	delete(c.chunks, ch.FromID)
-	var m raftpb.Message
-	if err := m.Unmarshal(buf.data); err != nil {
+	m, done, err := c.chunks.Add(ch.FromID, ch.Piece)
+	if err != nil {
 		c.log.Warn("rafted: bad snapshot message", "err", err)
-		return
 	}
-	c.step(ch.From, m)
+	if done {
+		c.step(ch.From, m)
+	}
 }
 
 func (c *core) softState(ss raft.SoftState) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/internal/raftchunk"
 	"github.com/gotp-dev/gotp/remote/wire"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -163,11 +164,7 @@ type peerMsg struct {
 type snapChunk struct {
 	From   memberAddr
 	FromID uint64
-	Term   uint64
-	Index  uint64
-	Seq    uint32
-	Total  uint32
-	Data   []byte
+	Piece  raftchunk.Piece
 }
 
 // tick is the member's timer message.

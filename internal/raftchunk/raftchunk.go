@@ -1,0 +1,83 @@
+// Package raftchunk carries a raft message too large for one frame (a
+// snapshot) in pieces: Split cuts its encoding, and a Gatherer puts the
+// pieces from each sender back together. Pieces travel in order (messages
+// between two processes keep their order); a piece out of order drops what
+// was gathered, and raft sends the snapshot again.
+package raftchunk
+
+import (
+	"errors"
+
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// Piece is one piece of a message: Seq of Total, with the message's term
+// and snapshot index, so that pieces of another sending are told apart.
+type Piece struct {
+	Term  uint64
+	Index uint64
+	Seq   uint32
+	Total uint32
+	Data  []byte
+}
+
+// Split cuts m's encoding in pieces of at most max bytes.
+func Split(m raftpb.Message, max int) ([]Piece, error) {
+	if max <= 0 {
+		return nil, errors.New("raftchunk: a piece must hold at least a byte")
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	total := (len(b) + max - 1) / max
+	pieces := make([]Piece, total)
+	for i := range pieces {
+		pieces[i] = Piece{Term: m.Term, Index: m.Snapshot.Metadata.Index, Seq: uint32(i), Total: uint32(total),
+			Data: b[i*max : min((i+1)*max, len(b))]}
+	}
+	return pieces, nil
+}
+
+// Gatherer puts together the pieces from each sender. The zero value is
+// ready to use; it is not safe for concurrent use.
+type Gatherer struct {
+	bufs map[uint64]*buffer
+}
+
+type buffer struct {
+	term, index uint64
+	next        uint32
+	data        []byte
+}
+
+// Add takes a piece from sender from. It returns the message and true
+// when the piece was its last; an error when the whole does not decode.
+func (g *Gatherer) Add(from uint64, p Piece) (raftpb.Message, bool, error) {
+	if g.bufs == nil {
+		g.bufs = make(map[uint64]*buffer)
+	}
+	buf := g.bufs[from]
+	if p.Seq == 0 {
+		buf = &buffer{term: p.Term, index: p.Index}
+		g.bufs[from] = buf
+	}
+	if buf == nil || buf.term != p.Term || buf.index != p.Index || buf.next != p.Seq || p.Seq >= p.Total {
+		delete(g.bufs, from)
+		return raftpb.Message{}, false, nil
+	}
+	buf.data = append(buf.data, p.Data...)
+	buf.next++
+	if buf.next < p.Total {
+		return raftpb.Message{}, false, nil
+	}
+	delete(g.bufs, from)
+	var m raftpb.Message
+	if err := m.Unmarshal(buf.data); err != nil {
+		return raftpb.Message{}, false, err
+	}
+	return m, true, nil
+}
+
+// Forget drops what was gathered from sender from (it left, say).
+func (g *Gatherer) Forget(from uint64) { delete(g.bufs, from) }
