@@ -3,8 +3,10 @@ package ensemble
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/internal/raftchunk"
 	"github.com/gotp-dev/gotp/remote/wire"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -15,14 +17,19 @@ type envKind byte
 const (
 	envRaft    envKind = 1 // a Raft message
 	envQuiesce envKind = 2 // the leader quiesced: From, To and Term of Raft only
+	envPiece   envKind = 3 // a piece of a snapshot message: From, To and Term of Raft, and Piece
 )
 
 // peerEnv is one message between the peers of an ensemble on two nodes.
 type peerEnv struct {
-	Ens  string
-	Kind envKind
-	Raft raftpb.Message
+	Ens   string
+	Kind  envKind
+	Raft  raftpb.Message
+	Piece raftchunk.Piece // envPiece
 }
+
+// size is about how many bytes the envelope takes in a batch.
+func (e peerEnv) size() int { return len(e.Ens) + e.Raft.Size() + len(e.Piece.Data) + 40 }
 
 // hostBatch is what one node's host sends another's at a flush: every
 // peer message for that node since the last flush, and leader notices.
@@ -155,6 +162,10 @@ func encodeBatch(h hostBatch) ([]byte, error) {
 		if _, err := e.Raft.MarshalTo(b[n:]); err != nil {
 			return nil, err
 		}
+		if e.Kind == envPiece {
+			b = appendUvarints(b, e.Piece.Term, e.Piece.Index, uint64(e.Piece.Seq), uint64(e.Piece.Total))
+			b = appendBytes(b, e.Piece.Data)
+		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(h.Notices)))
 	for _, v := range h.Notices {
@@ -194,6 +205,25 @@ func decodeBatch(b []byte) (hostBatch, error) {
 			return h, errBadMessage
 		}
 		b = b[size:]
+		if e.Kind == envPiece {
+			var seq, total uint64
+			if e.Piece.Term, b, ok = readUvarint(b); !ok {
+				return h, errBadMessage
+			}
+			if e.Piece.Index, b, ok = readUvarint(b); !ok {
+				return h, errBadMessage
+			}
+			if seq, b, ok = readUvarint(b); !ok || seq >= 1<<32 {
+				return h, errBadMessage
+			}
+			if total, b, ok = readUvarint(b); !ok || total >= 1<<32 {
+				return h, errBadMessage
+			}
+			e.Piece.Seq, e.Piece.Total = uint32(seq), uint32(total)
+			if e.Piece.Data, b, ok = readBytes(b); !ok {
+				return h, errBadMessage
+			}
+		}
 	}
 	if n, b, ok = readUvarint(b); !ok || n > uint64(len(b))/5 {
 		return h, errBadMessage
@@ -308,4 +338,13 @@ func decodeRouted(b []byte) (routed, error) {
 	op, _, err := readOp(b)
 	r.Op = op
 	return r, err
+}
+
+// size is about how many bytes the view takes in a batch.
+func (v View) size() int {
+	n := len(v.Ensemble) + len(v.Leader) + 16
+	for _, m := range slices.Concat(v.Members, v.OldMembers) {
+		n += len(m) + 2
+	}
+	return n
 }

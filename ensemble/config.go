@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/gotp-dev/gotp/remote/transport"
 )
 
 // Default values of Config, riak_ensemble's.
@@ -70,6 +72,13 @@ type Config struct {
 	// (the one that enabled the cluster first), and another in place of
 	// one removed. Default 5: the root then survives two lost nodes.
 	RootMembers int
+	// MaxFrameSize is the largest message the distribution carries between
+	// nodes: set it to remote.Config.MaxFrameSize. A write whose log entry
+	// would not fit a frame is refused (ErrTooLarge), raft packs appends to
+	// fit one, the manager sends a node's messages in as many frames as
+	// they fill, and a larger snapshot travels in pieces. Default
+	// transport.DefaultMaxFrameSize; at least 4 KiB.
+	MaxFrameSize int
 	// Logger gets the service's logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -96,6 +105,9 @@ func (c Config) withDefaults() Config {
 	if c.RootMembers == 0 {
 		c.RootMembers = DefaultRootMembers
 	}
+	if c.MaxFrameSize == 0 {
+		c.MaxFrameSize = transport.DefaultMaxFrameSize
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -115,6 +127,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("ensemble: follower timeout %v must be at least two ticks of %v", c.FollowerTimeout, c.Tick)
 	case c.Lease >= c.FollowerTimeout:
 		return fmt.Errorf("ensemble: lease %v must be below the follower timeout %v", c.Lease, c.FollowerTimeout)
+	case c.MaxFrameSize < 4<<10:
+		return fmt.Errorf("ensemble: MaxFrameSize %d below 4 KiB", c.MaxFrameSize)
 	case c.ReadMode != LeaseRead && c.ReadMode != QuorumRead:
 		return fmt.Errorf("ensemble: unknown ReadMode %d", c.ReadMode)
 	case c.RouterPoolSize < 0 || c.MaxHops < 0 || c.SnapshotEvery < 0 || c.RootMembers < 0:
@@ -137,3 +151,11 @@ func (c Config) electionTicks() int {
 // silence is how long a node may go unheard before the node's quiescent
 // peers with members there wake up.
 func (c Config) silence() time.Duration { return 3 * c.Tick }
+
+// frameHeadroom is what a frame holds besides a log entry's or a snapshot
+// piece's bytes: the batch's and the envelope's headers, raft's message.
+const frameHeadroom = 1024
+
+// maxMessage is how many bytes of entries or snapshot one message to a
+// peer may carry.
+func (c Config) maxMessage() int { return c.MaxFrameSize - frameHeadroom }

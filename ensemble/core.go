@@ -10,6 +10,7 @@ import (
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/internal/pending"
+	"github.com/gotp-dev/gotp/internal/raftchunk"
 	"github.com/gotp-dev/gotp/internal/raftlog"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -33,10 +34,15 @@ type peerCore struct {
 	// node has a DataDir; nil keeps it in memory only.
 	disk *raftlog.Log
 
-	names     map[uint64]string // raft ID → node name of every member seen
+	names     map[uint64]string  // raft ID → node name of every member seen
+	pieces    raftchunk.Gatherer // snapshot messages arriving in pieces, by sender
 	confState raftpb.ConfState
 	applied   uint64
 	snapIndex uint64
+	// confChanged: a configuration was applied since the last snapshot,
+	// which is taken at once: a peer added later can only restore a
+	// snapshot whose configuration holds it, and raft sends the latest.
+	confChanged bool
 
 	lead          uint64
 	term          uint64
@@ -153,7 +159,7 @@ func newPeerCore(in peerInit) (*peerCore, error) {
 		ElectionTick:              in.cfg.electionTicks(),
 		HeartbeatTick:             1,
 		Storage:                   c.store,
-		MaxSizePerMsg:             1 << 20,
+		MaxSizePerMsg:             uint64(min(in.cfg.maxMessage(), 1<<20)),
 		MaxInflightMsgs:           256,
 		CheckQuorum:               true,
 		PreVote:                   true,
@@ -330,8 +336,26 @@ func (c *peerCore) sendRaft(m raftpb.Message) {
 		// The message is handed to the host as it is; it arrives or the
 		// node is down, and raft sends it again after a timeout.
 		c.rn.ReportSnapshot(m.To, raft.SnapshotFinish)
+		if m.Size() > c.cfg.maxMessage() {
+			c.sendPieces(node, m)
+			return
+		}
 	}
 	c.out = append(c.out, peerOut{node: node, env: peerEnv{Ens: c.ens, Kind: envRaft, Raft: m}})
+}
+
+// sendPieces sends a snapshot message too large for a frame in pieces,
+// each in an envelope of its own whose Raft message names the sender.
+func (c *peerCore) sendPieces(node string, m raftpb.Message) {
+	pieces, err := raftchunk.Split(m, c.cfg.maxMessage())
+	if err != nil {
+		c.log.Error("ensemble: encode snapshot message", "err", err)
+		return
+	}
+	head := raftpb.Message{From: m.From, To: m.To, Term: m.Term}
+	for _, p := range pieces {
+		c.out = append(c.out, peerOut{node: node, env: peerEnv{Ens: c.ens, Kind: envPiece, Raft: head, Piece: p}})
+	}
 }
 
 func (c *peerCore) softState(ss raft.SoftState) {
@@ -381,6 +405,7 @@ func (c *peerCore) apply(e raftpb.Entry) error {
 			c.names[cc.NodeID] = string(cc.Context)
 		}
 		c.setConfState(*c.rn.ApplyConfChange(cc))
+		c.confChanged = true
 		return nil
 	case raftpb.EntryConfChangeV2:
 		var cc raftpb.ConfChangeV2
@@ -389,6 +414,7 @@ func (c *peerCore) apply(e raftpb.Entry) error {
 		}
 		seq, proposer := c.learnNames(cc.Context)
 		c.setConfState(*c.rn.ApplyConfChange(cc))
+		c.confChanged = true
 		if from, ok := c.pendingConf[seq]; ok && proposer == c.id {
 			delete(c.pendingConf, seq)
 			c.confWaiting = append(c.confWaiting, from)
@@ -500,9 +526,10 @@ func (c *peerCore) get(key string) Object {
 // and drops the log behind it (keeping a tail for slow followers).
 func (c *peerCore) maybeSnapshot() error {
 	every := uint64(c.cfg.SnapshotEvery)
-	if c.applied < c.snapIndex+every {
+	if c.applied < c.snapIndex+every && !(c.confChanged && c.applied > c.snapIndex) {
 		return nil
 	}
+	c.confChanged = false
 	data, err := c.snapshotData()
 	if err != nil {
 		c.log.Error("ensemble: snapshot", "ensemble", c.ens, "err", err)

@@ -2,9 +2,14 @@ package ensemble
 
 import (
 	"errors"
-	"github.com/gotp-dev/gotp/actor"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/gotp-dev/gotp/actor"
+	"github.com/gotp-dev/gotp/internal/raftchunk"
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // TestApplyOpRules is the conditional-update rule, table-driven: a
@@ -89,14 +94,17 @@ func TestCoreQuiesces(t *testing.T) {
 
 // TestBatchCodec round-trips a host batch and refuses one cut short.
 func TestBatchCodec(t *testing.T) {
-	b := hostBatch{From: "n1", Cluster: "c", Envs: []peerEnv{{Ens: "e", Kind: envRaft}, {Ens: "f", Kind: envQuiesce}},
+	piece := raftchunk.Piece{Term: 3, Index: 9, Seq: 1, Total: 4, Data: []byte("piece")}
+	b := hostBatch{From: "n1", Cluster: "c", Envs: []peerEnv{{Ens: "e", Kind: envRaft}, {Ens: "f", Kind: envQuiesce},
+		{Ens: "g", Kind: envPiece, Raft: raftpb.Message{From: 2}, Piece: piece}},
 		Notices: []View{{Ensemble: "e", Leader: "n1", Term: 3, Members: []string{"n1", "n2"}}}}
 	enc, err := encodeBatch(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := decodeBatch(enc)
-	if err != nil || got.From != "n1" || len(got.Envs) != 2 || got.Envs[1].Kind != envQuiesce || got.Notices[0].Term != 3 {
+	if err != nil || got.From != "n1" || len(got.Envs) != 3 || got.Envs[1].Kind != envQuiesce || got.Notices[0].Term != 3 ||
+		got.Envs[2].Raft.From != 2 || !reflect.DeepEqual(got.Envs[2].Piece, piece) {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
 	for i := range len(enc) - 1 {
@@ -107,3 +115,37 @@ func TestBatchCodec(t *testing.T) {
 }
 
 func fromForTest() actor.From { return actor.From{} }
+
+// splitBatch cuts a batch larger than a frame into batches of at most
+// max bytes each (an envelope larger than that alone), in order, and
+// leaves a small one whole.
+func TestSplitBatch(t *testing.T) {
+	big := func(ens string, n int) peerEnv {
+		return peerEnv{Ens: ens, Kind: envRaft, Raft: raftpb.Message{Type: raftpb.MsgApp,
+			Entries: []raftpb.Entry{{Data: make([]byte, n)}}}}
+	}
+	h := hostBatch{From: "n1", Cluster: "c",
+		Envs:    []peerEnv{big("a", 600), big("b", 600), big("c", 3000), big("d", 100)},
+		Notices: []View{{Ensemble: "a", Leader: "n1", Term: 2}}}
+	if parts := splitBatch(h, 100_000); len(parts) != 1 || len(parts[0].Envs) != 4 {
+		t.Fatalf("a small batch was cut: %+v", parts)
+	}
+	parts := splitBatch(h, 1500)
+	var order []string
+	for i, p := range parts {
+		if p.From != "n1" || p.Cluster != "c" {
+			t.Fatalf("part %d lost its sender: %+v", i, p)
+		}
+		size := 0
+		for _, e := range p.Envs {
+			size += e.size()
+			order = append(order, e.Ens)
+		}
+		if size > 1500 && len(p.Envs) > 1 {
+			t.Fatalf("part %d holds %d bytes in %d envelopes", i, size, len(p.Envs))
+		}
+	}
+	if got := fmt.Sprint(order); got != "[a b c d]" || len(parts) != 3 || len(parts[2].Notices) != 1 {
+		t.Fatalf("%d parts, envelopes %s, notices in the last %d", len(parts), got, len(parts[len(parts)-1].Notices))
+	}
+}

@@ -114,6 +114,16 @@ func (c *peerCore) step(node string, env peerEnv, now time.Time) {
 		c.names[m.From] = node // a joining peer learns its leader's node
 		c.heard[m.From] = now
 	}
+	if env.Kind == envPiece {
+		whole, done, err := c.pieces.Add(m.From, env.Piece)
+		if err != nil {
+			c.log.Warn("ensemble: bad snapshot message", "ensemble", c.ens, "from", node, "err", err)
+		}
+		if !done {
+			return
+		}
+		m = whole
+	}
 	if env.Kind == envQuiesce {
 		bs := c.rn.BasicStatus()
 		if c.state == raft.StateFollower && m.Term == bs.Term && c.lead == m.From && !c.quiesced {
@@ -149,7 +159,11 @@ func (c *peerCore) request(from actor.From, op kvOp) any {
 		return c.read(from, op.Key)
 	}
 	seq := c.nextSeq()
-	c.proposals = append(c.proposals, raftpb.Entry{Data: encodeEntry(c.id, seq, op)})
+	data := encodeEntry(c.id, seq, op)
+	if len(data) > c.cfg.maxMessage() {
+		return ErrTooLarge // raft could never send it
+	}
+	c.proposals = append(c.proposals, raftpb.Entry{Data: data})
 	c.proposalSeqs = append(c.proposalSeqs, seq)
 	c.addPending(seq, from)
 	return actor.NoReply

@@ -117,10 +117,21 @@
 // membership change, through a joint configuration when it makes more
 // than one change (ConfChangeV2), and reports ErrAlreadyMember,
 // ErrNotMember and ErrNotInCluster. New peers catch up from the leader's
-// log or snapshot; a removed peer stops. GetLeader, GetViews and
+// log or snapshot (a peer snapshots after every configuration it
+// applies, so that the snapshot raft sends a new peer holds it); a
+// removed peer stops. GetLeader, GetViews and
 // Ensembles (the root among them) read the directory. WatchLeaderStatus
 // sends a process LeaderStatus messages when the local peer of an
 // ensemble starts or stops leading.
+//
+// # Frames
+//
+// Config.MaxFrameSize is the distribution's (remote.Config.MaxFrameSize):
+// a write whose log entry would not fit one frame is refused with
+// ErrTooLarge (the leader could never send it), raft packs appends to fit
+// one, a manager sends a node's messages in as many frames as they fill,
+// and a snapshot larger than a frame travels in pieces the receiving peer
+// puts together before raft sees it.
 //
 // # Backends
 //

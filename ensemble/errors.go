@@ -43,4 +43,7 @@ var (
 	ErrOtherCluster = wire.MustRegisterError(errors.New("ensemble: node of another cluster"))
 	// ErrNotEnabled: the operation needs a cluster (Enable or Join first).
 	ErrNotEnabled = wire.MustRegisterError(errors.New("ensemble: cluster not enabled"))
+	// ErrTooLarge: a write whose log entry would not fit one frame
+	// (Config.MaxFrameSize), so that the leader could never send it.
+	ErrTooLarge = wire.MustRegisterError(errors.New("ensemble: write larger than a frame"))
 )

@@ -47,6 +47,8 @@ func (c *cluster) addNode(name string) *ensemble.Service {
 		Transport: c.net.Transport(name),
 		Listen:    []string{name},
 		Resolve:   func(_ context.Context, node string) ([]string, error) { return []string{node}, nil },
+		// The frames the service is told of are the distribution's.
+		MaxFrameSize: c.cfg.MaxFrameSize,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -383,14 +383,9 @@ func (m *manager) peerChanged(p *actor.Process, s peerState) {
 	if len(v.Members) == 0 {
 		v.Members, v.OldMembers = old.Members, old.OldMembers // not configured yet
 	}
-	switch {
-	case v.Term < old.Term:
+	if v.Term < old.Term {
 		// A notice already told of a newer term than this peer knows.
 		v.Leader, v.Term = old.Leader, old.Term
-	case v.Term == old.Term && v.Leader == "":
-		// The peer has not heard from its term's leader yet (resumed
-		// after a restart, say); a term has one leader, the one known.
-		v.Leader = old.Leader
 	}
 	changed := v.Leader != old.Leader || v.Term != old.Term || !slices.Equal(v.Members, old.Members) ||
 		!slices.Equal(v.OldMembers, old.OldMembers)
@@ -575,8 +570,10 @@ func (m *manager) flush(p *actor.Process) error {
 		for _, n := range nodes {
 			b := m.outbox[n]
 			b.Cluster = m.cluster.ID
-			if err := p.Send(actor.Name{Node: n, Name: managerName}, *b); err != nil && !errors.Is(err, actor.ErrNoConnection) {
-				m.log.Debug("ensemble: batch not sent", "node", n, "err", err)
+			for _, part := range splitBatch(*b, m.cfg.maxMessage()) {
+				if err := p.Send(actor.Name{Node: n, Name: managerName}, part); err != nil && !errors.Is(err, actor.ErrNoConnection) {
+					m.log.Debug("ensemble: batch not sent", "node", n, "err", err)
+				}
 			}
 		}
 		clear(m.outbox)
@@ -594,6 +591,40 @@ func (m *manager) flush(p *actor.Process) error {
 		m.viewsDirty, m.peersDirty = false, false
 	}
 	return nil
+}
+
+// splitBatch cuts a batch into batches of about max bytes at most, in
+// order (a single envelope larger than that, which raft's limits keep
+// within a frame, goes alone).
+func splitBatch(h hostBatch, max int) []hostBatch {
+	total := 0
+	for _, e := range h.Envs {
+		total += e.size()
+	}
+	for _, v := range h.Notices {
+		total += v.size()
+	}
+	if total <= max {
+		return []hostBatch{h}
+	}
+	var out []hostBatch
+	cur, size := hostBatch{From: h.From, Cluster: h.Cluster}, 0
+	add := func(n int) {
+		if size > 0 && size+n > max {
+			out = append(out, cur)
+			cur, size = hostBatch{From: h.From, Cluster: h.Cluster}, 0
+		}
+		size += n
+	}
+	for _, e := range h.Envs {
+		add(e.size())
+		cur.Envs = append(cur.Envs, e)
+	}
+	for _, v := range h.Notices {
+		add(v.size())
+		cur.Notices = append(cur.Notices, v)
+	}
+	return append(out, cur)
 }
 
 // raftDirName is the directory, in an ensemble's directory under DataDir,
