@@ -1,10 +1,12 @@
 package ensemble
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -148,4 +150,39 @@ func TestSplitBatch(t *testing.T) {
 	if got := fmt.Sprint(order); got != "[a b c d]" || len(parts) != 3 || len(parts[2].Notices) != 1 {
 		t.Fatalf("%d parts, envelopes %s, notices in the last %d", len(parts), got, len(parts[len(parts)-1].Notices))
 	}
+}
+
+// An Enable whose cluster state never reached the root (its ctx ran out
+// between starting the root and writing) is finished by the next Enable,
+// with the same cluster id; a finished one is not enabled twice.
+func TestEnableFinishesAnEnableCutShort(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, err := actor.NewNode(actor.Config{Name: "n1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = n.Stop(context.Background()) }()
+		s, err := Start(n, nil, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// The first half of an Enable: the root runs, nothing is written.
+		if _, err := n.Call(ctx, s.local(), enableReq{ID: "cut-short"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Enable(ctx); err != nil {
+			t.Fatalf("enable again: %v", err)
+		}
+		if id, err := s.ClusterID(ctx); err != nil || id != "cut-short" {
+			t.Fatalf("cluster id %q, %v", id, err)
+		}
+		if m, err := s.Members(ctx); err != nil || len(m) != 1 || m[0] != "n1" {
+			t.Fatalf("members %v, %v", m, err)
+		}
+		if err := s.Enable(ctx); err == nil {
+			t.Fatal("a cluster was enabled twice")
+		}
+	})
 }

@@ -133,14 +133,22 @@ func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, e
 	case clusterReq:
 		ret = m.cluster
 	case enableReq:
-		if m.cluster.ID != "" {
-			ret = fmt.Errorf("ensemble: cluster %s already enabled", m.cluster.ID)
-			break
-		}
-		m.cluster = clusterState{ID: r.ID, Members: []string{m.node}}
-		root := startPeerReq{Ens: RootEnsemble, Members: []string{m.node}, Backend: MemoryBackend, Bootstrap: true, Cluster: r.ID}
-		if ret = m.startPeer(p, root); ret == (okReply{OK: true}) {
+		_, rooted := m.peers[RootEnsemble]
+		switch {
+		case m.cluster.ID != "" && m.cluster.Version == 0 && rooted && slices.Equal(m.cluster.Members, []string{m.node}):
+			// Enabled here, but the cluster state never reached the root
+			// (the caller's ctx ran out): the caller writes it again.
 			ret = m.cluster
+		case m.cluster.ID != "":
+			ret = fmt.Errorf("ensemble: cluster %s already enabled", m.cluster.ID)
+		default:
+			m.cluster = clusterState{ID: r.ID, Members: []string{m.node}}
+			root := startPeerReq{Ens: RootEnsemble, Members: []string{m.node}, Backend: MemoryBackend, Bootstrap: true, Cluster: r.ID}
+			if ret = m.startPeer(p, root); ret == (okReply{OK: true}) {
+				ret = m.cluster
+			} else {
+				m.cluster = clusterState{}
+			}
 		}
 	case joinReq:
 		ret = m.join(r)

@@ -100,12 +100,20 @@ func (s *Service) Enable(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		return ErrNoDeadline
 	}
-	id := uuid.NewString()
-	if _, err := actor.CallAs[clusterState](ctx, s.node, s.local(), enableReq{ID: id}); err != nil {
+	st, err := actor.CallAs[clusterState](ctx, s.node, s.local(), enableReq{ID: uuid.NewString()})
+	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(clusterValue{ID: id, Members: []string{s.node.Name()}})
-	obj, err := s.Client().KPutOnce(ctx, RootEnsemble, clusterKey, b)
+	b, _ := json.Marshal(clusterValue{ID: st.ID, Members: []string{s.node.Name()}})
+	var obj Object
+	err = s.untilServed(ctx, func() (err error) {
+		obj, err = s.Client().KPutOnce(ctx, RootEnsemble, clusterKey, b)
+		return err
+	})
+	if errors.Is(err, ErrFailed) {
+		// An earlier attempt wrote it, and its answer was lost.
+		obj, err = s.Client().KGet(ctx, RootEnsemble, clusterKey)
+	}
 	if err != nil {
 		return fmt.Errorf("ensemble: write the cluster state: %w", err)
 	}
