@@ -25,11 +25,17 @@ type peerEnv struct {
 	Ens   string
 	Kind  envKind
 	Raft  raftpb.Message
-	Piece raftchunk.Piece // envPiece
+	Piece *raftchunk.Piece // envPiece (a pointer: the envelopes are copied about in batches)
 }
 
 // size is about how many bytes the envelope takes in a batch.
-func (e peerEnv) size() int { return len(e.Ens) + e.Raft.Size() + len(e.Piece.Data) + 40 }
+func (e peerEnv) size() int {
+	n := len(e.Ens) + e.Raft.Size() + 40
+	if e.Piece != nil {
+		n += len(e.Piece.Data)
+	}
+	return n
+}
 
 // hostBatch is what one node's host sends another's at a flush: every
 // peer message for that node since the last flush, and leader notices.
@@ -163,6 +169,9 @@ func encodeBatch(h hostBatch) ([]byte, error) {
 			return nil, err
 		}
 		if e.Kind == envPiece {
+			if e.Piece == nil {
+				return nil, errors.New("ensemble: a piece envelope without its piece")
+			}
 			b = appendUvarints(b, e.Piece.Term, e.Piece.Index, uint64(e.Piece.Seq), uint64(e.Piece.Total))
 			b = appendBytes(b, e.Piece.Data)
 		}
@@ -207,6 +216,7 @@ func decodeBatch(b []byte) (hostBatch, error) {
 		b = b[size:]
 		if e.Kind == envPiece {
 			var seq, total uint64
+			e.Piece = new(raftchunk.Piece)
 			if e.Piece.Term, b, ok = readUvarint(b); !ok {
 				return h, errBadMessage
 			}

@@ -17,7 +17,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		From: "n1", Cluster: "c",
 		Envs: []peerEnv{{Ens: "e1", Kind: 1, Raft: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 3}},
 			{Ens: "e1", Kind: envPiece, Raft: raftpb.Message{From: 1, To: 2, Term: 3},
-				Piece: raftchunk.Piece{Term: 3, Index: 9, Seq: 1, Total: 4, Data: []byte("piece")}}},
+				Piece: &raftchunk.Piece{Term: 3, Index: 9, Seq: 1, Total: 4, Data: []byte("piece")}}},
 		Notices: []View{{Ensemble: "e1", Leader: "n1", Term: 3, Members: []string{"n1", "n2"}}},
 	})
 	if err != nil {

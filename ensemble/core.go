@@ -354,7 +354,7 @@ func (c *peerCore) sendPieces(node string, m raftpb.Message) {
 	}
 	head := raftpb.Message{From: m.From, To: m.To, Term: m.Term}
 	for _, p := range pieces {
-		c.out = append(c.out, peerOut{node: node, env: peerEnv{Ens: c.ens, Kind: envPiece, Raft: head, Piece: p}})
+		c.out = append(c.out, peerOut{node: node, env: peerEnv{Ens: c.ens, Kind: envPiece, Raft: head, Piece: &p}})
 	}
 }
 

@@ -98,7 +98,7 @@ func TestCoreQuiesces(t *testing.T) {
 func TestBatchCodec(t *testing.T) {
 	piece := raftchunk.Piece{Term: 3, Index: 9, Seq: 1, Total: 4, Data: []byte("piece")}
 	b := hostBatch{From: "n1", Cluster: "c", Envs: []peerEnv{{Ens: "e", Kind: envRaft}, {Ens: "f", Kind: envQuiesce},
-		{Ens: "g", Kind: envPiece, Raft: raftpb.Message{From: 2}, Piece: piece}},
+		{Ens: "g", Kind: envPiece, Raft: raftpb.Message{From: 2}, Piece: &piece}},
 		Notices: []View{{Ensemble: "e", Leader: "n1", Term: 3, Members: []string{"n1", "n2"}}}}
 	enc, err := encodeBatch(b)
 	if err != nil {
@@ -106,7 +106,7 @@ func TestBatchCodec(t *testing.T) {
 	}
 	got, err := decodeBatch(enc)
 	if err != nil || got.From != "n1" || len(got.Envs) != 3 || got.Envs[1].Kind != envQuiesce || got.Notices[0].Term != 3 ||
-		got.Envs[2].Raft.From != 2 || !reflect.DeepEqual(got.Envs[2].Piece, piece) {
+		got.Envs[2].Raft.From != 2 || !reflect.DeepEqual(*got.Envs[2].Piece, piece) {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
 	for i := range len(enc) - 1 {

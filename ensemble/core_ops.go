@@ -114,8 +114,8 @@ func (c *peerCore) step(node string, env peerEnv, now time.Time) {
 		c.names[m.From] = node // a joining peer learns its leader's node
 		c.heard[m.From] = now
 	}
-	if env.Kind == envPiece {
-		whole, done, err := c.pieces.Add(m.From, env.Piece)
+	if env.Kind == envPiece && env.Piece != nil {
+		whole, done, err := c.pieces.Add(m.From, *env.Piece)
 		if err != nil {
 			c.log.Warn("ensemble: bad snapshot message", "ensemble", c.ens, "from", node, "err", err)
 		}

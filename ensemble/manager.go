@@ -213,7 +213,11 @@ func (m *manager) HandleInfo(p *actor.Process, msg any) error {
 		p.SendAfter(m.cfg.Tick, p.Self(), tickMsg{})
 	case outbound:
 		for _, o := range x.Msgs {
-			m.batchFor(o.node).Envs = append(m.batchFor(o.node).Envs, o.env)
+			b := m.batchFor(o.node)
+			if b.Envs == nil {
+				b.Envs = make([]peerEnv, 0, len(x.Msgs))
+			}
+			b.Envs = append(b.Envs, o.env)
 		}
 		return m.deferFlush(p)
 	case hostBatch:
@@ -333,18 +337,23 @@ func (m *manager) receive(p *actor.Process, b hostBatch, now time.Time) {
 	}
 	m.lastHeard[b.From] = now
 	m.silent[b.From] = false
-	var order []string
-	groups := map[string][]peerEnv{}
-	for _, e := range b.Envs {
-		if _, ok := groups[e.Ens]; !ok {
-			order = append(order, e.Ens)
-		}
-		groups[e.Ens] = append(groups[e.Ens], e)
+	// Grouped by ensemble, each group in the order it came: a stable sort
+	// of the batch's own envelopes (decoded for this manager alone), and
+	// one inbound per run, sharing them.
+	envs := b.Envs
+	byEns := func(x, y peerEnv) int { return strings.Compare(x.Ens, y.Ens) }
+	if !slices.IsSortedFunc(envs, byEns) {
+		slices.SortStableFunc(envs, byEns)
 	}
-	for _, ens := range order {
-		if pid, ok := m.peers[ens]; ok {
-			_ = p.Send(pid, inbound{From: b.From, Envs: groups[ens]})
+	for i := 0; i < len(envs); {
+		j := i + 1
+		for j < len(envs) && envs[j].Ens == envs[i].Ens {
+			j++
 		}
+		if pid, ok := m.peers[envs[i].Ens]; ok {
+			_ = p.Send(pid, inbound{From: b.From, Envs: envs[i:j:j]})
+		}
+		i = j
 	}
 	for _, v := range b.Notices {
 		m.notice(p, v)
