@@ -41,7 +41,8 @@
 // untouched: a cookie holder cannot slip messages into another node's session
 // or, by hanging up, end it. (A claimant with another creation is taken for
 // a restart of the node, as in Erlang; Config.RequireCertName binds names to
-// certificates where that matters.) The protocol version is 3 since tokens.
+// certificates where that matters.) The protocol version is 5 (3 brought tokens, 4 the
+// round-trip probes, 5 registered Go types encoded by their fields).
 //
 // Until a peer has proved the cookie it is a stranger: its frames may be at
 // most 4 KiB (a length prefix claiming more closes the connection before

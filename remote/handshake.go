@@ -18,8 +18,9 @@ import (
 
 // protocolVersion is the handshake and envelope protocol spoken here.
 // Version 2 adds the net tick's empty frames; version 3 the session tokens;
-// version 4 the round-trip probes.
-const protocolVersion = 4
+// version 4 the round-trip probes; version 5 Register's encoding of Go
+// types by their fields (wire.Register; gob before).
+const protocolVersion = 5
 
 // The handshake, dialer D and acceptor A, each with its own random challenge.
 // As in Erlang's distribution handshake the dialer proves itself first:

@@ -168,7 +168,7 @@ func decodeValueAt(b []byte, depth int) (v any, ok bool, err error) {
 			break
 		}
 		if name, data, ok := decodeRegisteredFields(s); ok {
-			v, err := decodeRegistered(name, data)
+			v, err := decodeRegistered(name, data, depth)
 			return v, true, err
 		}
 	case valBoolean:

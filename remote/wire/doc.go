@@ -68,15 +68,17 @@
 //
 //	func init() { wire.MustRegister[Point]("myapp.Point") }
 //
-// Register encodes with encoding/gob (exported fields; actor.PID, actor.Ref
-// and actor.Name fields work). Values of T and of *T are encoded; the
-// receiver always gets a T. encoding/gob is not hardened against hostile
-// input: before it decodes, every gob message length is checked against the
-// bytes that arrived (gob would otherwise allocate a length a peer merely
-// announces, up to a gigabyte), and the fuzz target FuzzRegisteredGob holds a
-// decode to at most 1 MiB plus 64 bytes per input byte, inside the frame
-// limit. For types a hostile peer may send, prefer a proto message or
-// RegisterCodec with an encoding of your own.
+// Register encodes a value by its exported fields, in order, behind a
+// fingerprint of the type's layout (see Register); values of T and of *T
+// are encoded and the receiver always gets a T. It takes about a
+// microsecond each way for a small struct, where encoding/gob takes tens.
+// Every length in the bytes is checked against what is left before
+// anything is made for it; the fuzz target FuzzRegisteredFields holds a
+// decode to 1 MiB plus 64 bytes per input byte. RegisterGob keeps
+// encoding/gob, which matches fields by name (for types whose definitions
+// differ between nodes); gob is not hardened against hostile input, so
+// before it decodes every gob message length is checked against the bytes
+// that arrived, and FuzzRegisteredGob holds it to the same bound.
 // Proto messages need no registration beyond being linked into the
 // receiving program.
 //

@@ -229,7 +229,7 @@ func (x *valueEncoding) prepareAt(v any, depth int) error {
 		return utf8Check("actor.Name", v.Name)
 	}
 	if e, ok := loadRegistry().byType[reflect.TypeOf(v)]; ok {
-		data, err := encodeRegistered(e, v)
+		data, err := encodeRegistered(e, v, depth)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,21 @@ type tree struct {
 	Children []*tree
 }
 
-func init() { wire.MustRegister[tree]("wire_test.tree") }
+// gobTree is tree's shape under RegisterGob.
+type gobTree struct {
+	Name     string
+	Data     []byte
+	Weights  []int64
+	Labels   map[string][]string
+	Children []*gobTree
+}
+
+func init() {
+	wire.MustRegister[tree]("wire_test.tree")
+	if err := wire.RegisterGob[gobTree]("wire_test.gobTree"); err != nil {
+		panic(err)
+	}
+}
 
 // gobBudget is what decoding a registered value may allocate: a constant
 // plus a multiple of its encoded size. Registered Go types are decoded with
@@ -33,12 +47,12 @@ const (
 	gobBytesPerByte = 64
 )
 
-// FuzzRegisteredGob decodes arbitrary bytes as the gob encoding of a
-// registered value, inside a well-formed frame: it must never panic (a
-// *BodyError at most) nor allocate beyond gobBudget.
+// FuzzRegisteredGob decodes arbitrary bytes as the gob encoding of a value
+// registered with RegisterGob, inside a well-formed frame: it must never
+// panic (a *BodyError at most) nor allocate beyond gobBudget.
 func FuzzRegisteredGob(f *testing.F) {
-	good := tree{Name: "root", Data: []byte{1, 2}, Weights: []int64{3}, Labels: map[string][]string{"k": {"v"}},
-		Children: []*tree{{Name: "leaf", Children: []*tree{{Name: "deeper"}}}}}
+	good := gobTree{Name: "root", Data: []byte{1, 2}, Weights: []int64{3}, Labels: map[string][]string{"k": {"v"}},
+		Children: []*gobTree{{Name: "leaf", Children: []*gobTree{{Name: "deeper"}}}}}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(good); err != nil {
 		f.Fatal(err)
@@ -51,7 +65,7 @@ func FuzzRegisteredGob(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x7f})
 	msg := actor.Envelope{Kind: actor.EnvMessage, To: pidB}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		frame := frameWith(t, msg, registered("wire_test.tree", data))
+		frame := frameWith(t, msg, registered("wire_test.gobTree", data))
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		_, _ = wire.DecodeEnvelope(frame)

@@ -16,10 +16,13 @@ import (
 
 // typeEntry is one registered Go type.
 type typeEntry struct {
-	name   string
-	typ    reflect.Type
-	encode func(v any) ([]byte, error) // v holds a T or a non-nil *T
-	decode func(data []byte) (any, error)
+	name string
+	typ  reflect.Type
+	// depth is how deep in lists, casts and registered values the value
+	// sits, for codecs that nest values (Register's): cycles end in an
+	// error, not a stack overflow.
+	encode func(v any, depth int) ([]byte, error) // v holds a T or a non-nil *T
+	decode func(data []byte, depth int) (any, error)
 }
 
 // registry is an immutable snapshot of what is registered; writers copy it.
@@ -92,20 +95,39 @@ var builtin = func() map[reflect.Type]bool {
 }()
 
 // Register makes values of type T (and of *T) encodable as messages, under
-// name, with encoding/gob. The receiving node must register the same T under
-// the same name; it decodes the message as a T (never a *T). Names are global
-// to the program: use a qualified one such as "myapp.Point".
+// name. The receiving node must register the same T under the same name; it
+// decodes the message as a T (never a *T). Names are global to the program:
+// use a qualified one such as "myapp.Point".
 //
-// gob carries exported fields only; fields holding actor.PID, actor.Ref and
-// actor.Name values work as they are. A field of interface type needs its
-// concrete types registered with gob.Register on both nodes. Every message
-// carries gob's description of its type, so for small, frequent messages a
-// codec of your own (RegisterCodec) or a proto message is more compact.
+// The encoding is T's exported fields in their order, behind a fingerprint
+// of T's layout (field names, kinds, order): a node whose definition of T
+// differs gets an error, not misplaced fields; for a type that changes
+// between the nodes of a cluster use RegisterGob, which matches fields by
+// name. Func, chan and unsafe pointer fields are left out, as gob leaves
+// them; a type that implements encoding.BinaryMarshaler (time.Time) travels
+// as its MarshalBinary bytes; a field of interface type holds any value a
+// message may be (builtin, registered, proto, an error). Pointers, slices,
+// arrays and maps nest, and recursive types work; a value nested deeper than
+// 64 (a pointer cycle) fails to encode. Register fails for a T that holds
+// none of these (a chan, say).
 //
 // Register returns an error wrapping ErrDuplicate if name, T or *T is
 // already registered, and an error if T has a wire form of its own (strings,
 // numbers, PIDs, []any, ...), is an interface or is a proto message.
 func Register[T any](name string) error {
+	enc, dec, err := fieldsCodec[T]()
+	if err != nil {
+		return fmt.Errorf("wire: register %s as %q: %w", reflect.TypeFor[T](), name, err)
+	}
+	return register(name, enc, dec)
+}
+
+// RegisterGob is Register with encoding/gob, which matches fields by name:
+// for a type whose definition differs between the nodes of a cluster (a
+// field added in a rolling upgrade), at gob's cost (every message carries
+// the type's description; encoding and decoding take microseconds where
+// Register's take a fraction of one).
+func RegisterGob[T any](name string) error {
 	return RegisterCodec(name, gobEncode[T], gobDecode[T])
 }
 
@@ -122,6 +144,17 @@ func MustRegister[T any](name string) {
 // return an error, not panic, on bad input (a panic is caught and treated as
 // an error).
 func RegisterCodec[T any](name string, encode func(T) ([]byte, error), decode func([]byte) (T, error)) error {
+	if encode == nil || decode == nil {
+		return fmt.Errorf("wire: register %s: nil codec function", reflect.TypeFor[T]())
+	}
+	return register(name,
+		func(v T, _ int) ([]byte, error) { return encode(v) },
+		func(data []byte, _ int) (T, error) { return decode(data) })
+}
+
+// register enters T under name with codec functions told the depth of the
+// value (see typeEntry).
+func register[T any](name string, encode func(T, int) ([]byte, error), decode func([]byte, int) (T, error)) error {
 	typ := reflect.TypeFor[T]()
 	ptr := reflect.PointerTo(typ)
 	switch {
@@ -139,19 +172,19 @@ func RegisterCodec[T any](name string, encode func(T) ([]byte, error), decode fu
 	e := &typeEntry{
 		name: name,
 		typ:  typ,
-		encode: func(v any) ([]byte, error) {
+		encode: func(v any, depth int) ([]byte, error) {
 			switch x := v.(type) {
 			case T:
-				return encode(x)
+				return encode(x, depth)
 			case *T:
 				if x == nil {
 					return nil, fmt.Errorf("nil %s", ptr)
 				}
-				return encode(*x)
+				return encode(*x, depth)
 			}
 			return nil, fmt.Errorf("%T is not %s", v, typ) // cannot happen: looked up by type
 		},
-		decode: func(data []byte) (any, error) { return decode(data) },
+		decode: func(data []byte, depth int) (any, error) { return decode(data, depth) },
 	}
 	return update(func(r *registry) error {
 		if old, ok := r.byName[name]; ok {

@@ -85,17 +85,17 @@ func putValue(pv *wirepb.Value, v any, depth int) error {
 		}
 		pv.Kind = &wirepb.Value_List{List: &wirepb.List{Items: items}}
 	default:
-		return putOther(pv, v)
+		return putOther(pv, v, depth)
 	}
 	return nil
 }
 
 // putOther handles registered types, proto messages and errors, in that
 // order: a registered type that is also an error keeps its type.
-func putOther(pv *wirepb.Value, v any) error {
+func putOther(pv *wirepb.Value, v any, depth int) error {
 	typ := reflect.TypeOf(v)
 	if e, ok := loadRegistry().byType[typ]; ok {
-		data, err := encodeRegistered(e, v)
+		data, err := encodeRegistered(e, v, depth)
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func valueOf(pv *wirepb.Value, depth int) (any, error) {
 	case *wirepb.Value_Proto:
 		return protoOf(k.Proto)
 	case *wirepb.Value_Registered:
-		return registeredOf(k.Registered)
+		return registeredOf(k.Registered, depth)
 	}
 	return nil, &BodyError{Err: fmt.Errorf("value of a kind this node does not know: %w", ErrUnknownType)}
 }
@@ -274,8 +274,8 @@ func protoOf(pp *wirepb.Proto) (any, error) {
 
 // encodeRegistered encodes v, of e's type, with e's codec. Its errors are
 // *BodyError.
-func encodeRegistered(e *typeEntry, v any) ([]byte, error) {
-	data, err := protect(func() ([]byte, error) { return e.encode(v) })
+func encodeRegistered(e *typeEntry, v any, depth int) ([]byte, error) {
+	data, err := protect(func() ([]byte, error) { return e.encode(v, depth) })
 	if err != nil {
 		typ := reflect.TypeOf(v)
 		return nil, &BodyError{Type: typ.String(), Err: fmt.Errorf("encode %s as %q: %v: %w", typ, e.name, err, ErrMalformed)}
@@ -283,18 +283,18 @@ func encodeRegistered(e *typeEntry, v any) ([]byte, error) {
 	return data, nil
 }
 
-func registeredOf(pr *wirepb.Registered) (any, error) {
-	return decodeRegistered(pr.GetName(), pr.GetData())
+func registeredOf(pr *wirepb.Registered, depth int) (any, error) {
+	return decodeRegistered(pr.GetName(), pr.GetData(), depth)
 }
 
 // decodeRegistered decodes data as the type registered under name. Its
 // errors are *BodyError.
-func decodeRegistered(name string, data []byte) (any, error) {
+func decodeRegistered(name string, data []byte, depth int) (any, error) {
 	e, ok := loadRegistry().byName[name]
 	if !ok {
 		return nil, &BodyError{Type: name, Err: fmt.Errorf("unregistered type %q: %w", name, ErrUnknownType)}
 	}
-	v, err := protect(func() (any, error) { return e.decode(data) })
+	v, err := protect(func() (any, error) { return e.decode(data, depth) })
 	if err != nil {
 		return nil, &BodyError{Type: name, Err: fmt.Errorf("decode %q: %v: %w", name, err, ErrMalformed)}
 	}
