@@ -383,7 +383,15 @@ func (c *peerCore) softState(ss raft.SoftState) {
 		c.replies = append(c.replies, reply{r.from, ErrTimeout})
 	}
 	c.waitingReads = nil
+	// So are callers of membership changes: theirs may still commit under
+	// the next leader, or not (a timeout: the outcome is unknown).
+	for _, seq := range sortedKeys(c.pendingConf) {
+		c.replies = append(c.replies, reply{c.pendingConf[seq], ErrTimeout})
+	}
 	clear(c.pendingConf)
+	for _, from := range c.confWaiting {
+		c.replies = append(c.replies, reply{from, ErrTimeout})
+	}
 	c.confWaiting = nil
 }
 
@@ -455,7 +463,9 @@ func (c *peerCore) setConfState(cs raftpb.ConfState) {
 		slices.Contains(cs.Learners, c.id) || slices.Contains(cs.LearnersNext, c.id)
 	switch {
 	case in:
-		c.member = true
+		// Also after a removal: a peer that joins again replays its own
+		// removal before the configuration that adds it back.
+		c.member, c.removed = true, false
 	case c.member:
 		// A peer that joins replays the configurations before its own
 		// addition; only one that was a member is removed.

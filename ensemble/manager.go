@@ -34,7 +34,8 @@ type manager struct {
 	log  *slog.Logger
 
 	peers      map[string]actor.PID
-	member     map[string]bool // the local peer has reported itself a member
+	member     map[string]bool      // the local peer has reported itself a member
+	rejoin     map[string]rejoinReq // added again while its old peer ran
 	byPID      map[actor.PID]string
 	awake      map[string]bool
 	awakeList  []string // sorted: the peers that get ticks
@@ -100,7 +101,8 @@ var (
 func newManager(cfg Config, dir *directory) *manager {
 	return &manager{
 		cfg: cfg, dir: dir, log: cfg.Logger,
-		peers: map[string]actor.PID{}, member: map[string]bool{}, byPID: map[actor.PID]string{}, awake: map[string]bool{},
+		peers: map[string]actor.PID{}, member: map[string]bool{}, rejoin: map[string]rejoinReq{},
+		byPID: map[actor.PID]string{}, awake: map[string]bool{},
 		views: map[string]View{}, outbox: map[string]*hostBatch{},
 		lastHeard: map[string]time.Time{}, silent: map[string]bool{},
 	}
@@ -117,6 +119,11 @@ func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, e
 	switch r := req.(type) {
 	case startPeerReq:
 		ret = m.startPeer(p, r)
+		if ret == ErrExists && !r.Bootstrap {
+			// Added again while the peer of its earlier membership may
+			// still be on its way out: if that one goes, a new one joins.
+			m.rejoin[r.Ens] = rejoinReq{req: r, at: time.Now()}
+		}
 	case stopPeerReq:
 		ret = m.stopPeer(p, r.Ens)
 	case viewsReq:
@@ -376,7 +383,7 @@ func (m *manager) notice(p *actor.Process, v View) {
 	// a member is stopped.
 	if _, local := m.peers[v.Ensemble]; local && m.member[v.Ensemble] && len(v.OldMembers) == 0 &&
 		len(v.Members) > 0 && !slices.Contains(v.Members, m.node) {
-		m.stopPeer(p, v.Ensemble)
+		m.removed(p, v.Ensemble)
 	}
 }
 
@@ -385,7 +392,7 @@ func (m *manager) peerChanged(p *actor.Process, s peerState) {
 		return
 	}
 	if s.Removed {
-		m.stopPeer(p, s.Ens)
+		m.removed(p, s.Ens)
 		return
 	}
 	if m.awake[s.Ens] == s.Quiescent {
@@ -479,6 +486,30 @@ func (m *manager) startPeer(p *actor.Process, r startPeerReq) any {
 		m.viewsDirty = true
 	}
 	return okReply{OK: true}
+}
+
+// rejoinReq is a start of a peer that found the peer of an earlier
+// membership still running, and when.
+type rejoinReq struct {
+	req startPeerReq
+	at  time.Time
+}
+
+// removed stops the local peer of an ensemble that no longer has this
+// node, and starts a new one to join it if it was added again meanwhile.
+func (m *manager) removed(p *actor.Process, ens string) {
+	m.stopPeer(p, ens)
+	if r, ok := m.rejoin[ens]; ok {
+		delete(m.rejoin, ens)
+		// Only a removal soon after: one much later is another matter
+		// (the add found the peer a member, and nothing was to be done).
+		if time.Since(r.at) > 2*m.cfg.FollowerTimeout {
+			return
+		}
+		if ret := m.startPeer(p, r.req); ret != (okReply{OK: true}) {
+			m.log.Error("ensemble: rejoin", "ensemble", ens, "err", fmt.Sprint(ret))
+		}
+	}
 }
 
 func (m *manager) stopPeer(p *actor.Process, ens string) any {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/gotp-dev/gotp/actor"
 )
 
 // RootEnsemble is the id of the ensemble that holds the cluster state
@@ -85,10 +87,17 @@ func (b rootBackend) Restore(snap []byte) error {
 // other changes get in between. It returns the state now in the root, and
 // hands it to the local manager.
 func (s *Service) changeCluster(ctx context.Context, change func(*clusterValue) (bool, error)) (clusterState, error) {
+	mine, err := actor.CallAs[clusterState](ctx, s.node, s.local(), clusterReq{})
+	if err != nil {
+		return clusterState{}, err
+	}
+	if mine.ID == "" {
+		return clusterState{}, ErrNotEnabled
+	}
 	cl := s.Client()
 	for {
 		var obj Object
-		err := s.untilServed(ctx, func() (err error) {
+		err := s.untilServed(ctx, func(ctx context.Context) (err error) {
 			obj, err = cl.KGet(ctx, RootEnsemble, clusterKey)
 			return err
 		})
@@ -110,7 +119,7 @@ func (s *Service) changeCluster(ctx context.Context, change func(*clusterValue) 
 			slices.Sort(v.Members)
 			b, _ := json.Marshal(v)
 			read := obj
-			err = s.untilServed(ctx, func() (err error) {
+			err = s.untilServed(ctx, func(ctx context.Context) (err error) {
 				obj, err = cl.KUpdate(ctx, RootEnsemble, clusterKey, read, b)
 				return err
 			})
@@ -130,6 +139,12 @@ func (s *Service) changeCluster(ctx context.Context, change func(*clusterValue) 
 	}
 }
 
+// inRoot reports whether this node's view of the root lists node.
+func (s *Service) inRoot(node string) bool {
+	v, _ := s.dir.view(RootEnsemble)
+	return slices.Contains(v.Members, node) || slices.Contains(v.OldMembers, node)
+}
+
 // register records a new ensemble in the root: ErrExists when the id is
 // taken by one created otherwise (a repeat of the same creation, one that
 // failed half-way, goes on).
@@ -139,14 +154,14 @@ func (s *Service) register(ctx context.Context, id string, v ensembleValue) erro
 	}
 	b, _ := json.Marshal(v)
 	var obj Object
-	err := s.untilServed(ctx, func() (err error) {
+	err := s.untilServed(ctx, func(ctx context.Context) (err error) {
 		obj, err = s.Client().KPutOnce(ctx, RootEnsemble, ensembleKey(id), b)
 		return err
 	})
 	if !errors.Is(err, ErrFailed) {
 		return err
 	}
-	err = s.untilServed(ctx, func() (err error) {
+	err = s.untilServed(ctx, func(ctx context.Context) (err error) {
 		obj, err = s.Client().KGet(ctx, RootEnsemble, ensembleKey(id))
 		return err
 	})
@@ -160,33 +175,32 @@ func (s *Service) register(ctx context.Context, id string, v ensembleValue) erro
 	return nil
 }
 
-// rootChange is the change of the root's members after a change of the
-// cluster's: leaving (when not "") goes, and nodes of the cluster that are
-// not members come in, in their order, while the root has fewer than size.
-// It never takes out anyone else, so a stale cluster list cannot shrink
-// the root.
-func rootChange(root, cluster []string, size int, leaving string) (add, del []string) {
-	if leaving != "" && slices.Contains(root, leaving) {
-		del = []string{leaving}
+// rootChange is the change that makes the root's members follow the
+// cluster's: members no longer in the cluster go, and up to want of the
+// candidates (the cluster's nodes that are not members, in order) come in,
+// so that the root has size members if the cluster has them.
+func rootChange(root, cluster []string, size int) (candidates []string, want int, del []string) {
+	for _, n := range root {
+		if !slices.Contains(cluster, n) {
+			del = append(del, n)
+		}
 	}
 	for _, n := range cluster {
-		if len(root)-len(del)+len(add) >= size {
-			break
-		}
-		if n != leaving && !slices.Contains(root, n) {
-			add = append(add, n)
+		if !slices.Contains(root, n) {
+			candidates = append(candidates, n)
 		}
 	}
-	return add, del
+	return candidates, max(size-(len(root)-len(del)), 0), del
 }
 
 // fitRoot makes the root's members follow the cluster's, as rootChange
-// says, in one membership change made from what the root's leader holds
-// (not this node's view of it, which may lag). A change under way (a
-// concurrent join) or no leader known yet is waited out, a tick at a time,
-// until ctx ends.
-func (s *Service) fitRoot(ctx context.Context, cluster clusterState, leaving string) error {
-	err := s.untilServed(ctx, func() error { return s.fitRootOnce(ctx, cluster, leaving) })
+// says, in one membership change made from what the root holds (the
+// cluster state read again, the members from the root's leader; not this
+// node's view of them, which may lag), so that concurrent changes cannot
+// put a removed node back. A change under way (a concurrent join) or no
+// leader known yet is waited out, a tick at a time, until ctx ends.
+func (s *Service) fitRoot(ctx context.Context) error {
+	err := s.untilServed(ctx, s.fitRootOnce)
 	if err != nil {
 		return fmt.Errorf("ensemble: root ensemble members: %w", err)
 	}
@@ -195,10 +209,16 @@ func (s *Service) fitRoot(ctx context.Context, cluster clusterState, leaving str
 
 // untilServed calls op again, a tick later, while it fails with
 // ErrTimeout before ctx ends: a nack (no leader known yet, a change under
-// way), which the service's own requests to the root wait out.
-func (s *Service) untilServed(ctx context.Context, op func() error) error {
+// way), which the service's own requests to the root wait out. Each
+// attempt has two follower timeouts at most, so that a request lost with a
+// leader that stepped down or stopped is asked again. (The requests are
+// reads, conditional writes and changes made from what the root's leader
+// holds: asking again is safe.)
+func (s *Service) untilServed(ctx context.Context, op func(context.Context) error) error {
 	for {
-		err := op()
+		attempt, cancel := context.WithTimeout(ctx, 2*s.cfg.FollowerTimeout)
+		err := op(attempt)
+		cancel()
 		if !errors.Is(err, ErrTimeout) || ctx.Err() != nil {
 			return err
 		}
@@ -210,7 +230,15 @@ func (s *Service) untilServed(ctx context.Context, op func() error) error {
 	}
 }
 
-func (s *Service) fitRootOnce(ctx context.Context, cluster clusterState, leaving string) error {
+func (s *Service) fitRootOnce(ctx context.Context) error {
+	obj, err := s.Client().KGet(ctx, RootEnsemble, clusterKey)
+	if err != nil {
+		return err
+	}
+	cluster, err := clusterOf(obj)
+	if err != nil {
+		return err
+	}
 	v, ok := s.dir.view(RootEnsemble)
 	if !ok || v.Leader == "" {
 		return ErrTimeout
@@ -219,12 +247,35 @@ func (s *Service) fitRootOnce(ctx context.Context, cluster clusterState, leaving
 	if err != nil || st.State != "leader" || len(st.OldMembers) > 0 {
 		return ErrTimeout
 	}
-	add, del := rootChange(st.Members, cluster.Members, s.cfg.RootMembers, leaving)
+	candidates, want, del := rootChange(st.Members, cluster.Members, s.cfg.RootMembers)
+	// A candidate whose node does not answer within a follower timeout is
+	// passed over: a root short of a member beats a change that cannot be
+	// made (the next Join fills the place).
+	var add []string
+	for _, n := range candidates {
+		if len(add) == want {
+			break
+		}
+		sub, cancel := context.WithTimeout(ctx, s.cfg.FollowerTimeout)
+		err := s.startPeer(sub, n, RootEnsemble, st.Members, cluster.ID)
+		cancel()
+		if err != nil {
+			s.cfg.Logger.Warn("ensemble: root ensemble: a node passed over", "node", n, "err", err)
+			continue
+		}
+		add = append(add, n)
+	}
 	if len(add) == 0 && len(del) == 0 {
 		return nil
 	}
 	if len(del) == len(st.Members) && len(add) == 0 {
 		return errors.New("ensemble: the root ensemble would have no members")
 	}
-	return s.changeMembers(ctx, RootEnsemble, v.Leader, st.Members, cluster.ID, add, del)
+	_, err = s.node.Call(ctx, managerOf(v.Leader), updateMembersReq{Ens: RootEnsemble, Add: add, Del: del})
+	if errors.Is(err, ErrAlreadyMember) || errors.Is(err, ErrNotMember) {
+		// Another change completed between the status read and this one:
+		// read again.
+		return ErrTimeout
+	}
+	return err
 }

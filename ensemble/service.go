@@ -106,7 +106,7 @@ func (s *Service) Enable(ctx context.Context) error {
 	}
 	b, _ := json.Marshal(clusterValue{ID: st.ID, Members: []string{s.node.Name()}})
 	var obj Object
-	err = s.untilServed(ctx, func() (err error) {
+	err = s.untilServed(ctx, func(ctx context.Context) (err error) {
 		obj, err = s.Client().KPutOnce(ctx, RootEnsemble, clusterKey, b)
 		return err
 	})
@@ -159,7 +159,7 @@ func (s *Service) Join(ctx context.Context, node string) error {
 	if _, err = s.node.Call(ctx, s.local(), adoptReq{State: st, Views: views.Views}); err != nil {
 		return err
 	}
-	st, err = s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
+	_, err = s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
 		if slices.Contains(v.Members, self) {
 			return false, nil
 		}
@@ -169,19 +169,23 @@ func (s *Service) Join(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
-	return s.fitRoot(ctx, st, "")
+	return s.fitRoot(ctx)
 }
 
 // Remove takes node out of the cluster (riak_ensemble_manager:remove),
 // through the root ensemble; when it was a peer of the root, the root
-// takes another node of the cluster in its place if there is one. Its
-// peers of other ensembles stay members until UpdateMembers removes them.
+// takes another node of the cluster in its place if there is one that
+// answers. Its peers of other ensembles stay members until UpdateMembers
+// removes them. A Remove that failed after the cluster state changed (the
+// root's leader lost, say) is finished by calling it again.
 func (s *Service) Remove(ctx context.Context, node string) error {
 	if _, ok := ctx.Deadline(); !ok {
 		return ErrNoDeadline
 	}
-	st, err := s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
+	_, err := s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
 		switch {
+		case !slices.Contains(v.Members, node) && s.inRoot(node):
+			return false, nil // a Remove that failed half-way: finish it
 		case !slices.Contains(v.Members, node):
 			return false, ErrNotInCluster
 		case len(v.Members) == 1:
@@ -193,7 +197,7 @@ func (s *Service) Remove(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
-	return s.fitRoot(ctx, st, node)
+	return s.fitRoot(ctx)
 }
 
 // CreateEnsemble creates ensemble id with a peer on each of peers (nodes
@@ -258,17 +262,12 @@ func (s *Service) UpdateMembers(ctx context.Context, id string, add, del []strin
 	if !ok {
 		return ErrUnavailable
 	}
+	// Whether each is a member or not the leader checks, in the
+	// configuration it holds: this node's view may not show a change
+	// that just completed.
 	for _, n := range add {
 		if !slices.Contains(st.Members, n) {
 			return fmt.Errorf("%w: %s", ErrNotInCluster, n)
-		}
-		if slices.Contains(v.Members, n) {
-			return ErrAlreadyMember
-		}
-	}
-	for _, n := range del {
-		if !slices.Contains(v.Members, n) {
-			return ErrNotMember
 		}
 	}
 	if v.Leader == "" {
@@ -281,13 +280,22 @@ func (s *Service) UpdateMembers(ctx context.Context, id string, add, del []strin
 // members are given) and asks the leader's peer to change the members.
 func (s *Service) changeMembers(ctx context.Context, id, leader string, members []string, cluster string, add, del []string) error {
 	for _, n := range add {
-		req := startPeerReq{Ens: id, Members: members, Bootstrap: false, Cluster: cluster}
-		if _, err := s.node.Call(ctx, managerOf(n), req); err != nil && !errors.Is(err, ErrExists) {
-			return fmt.Errorf("ensemble: start peer of %s on %s: %w", id, n, err)
+		if err := s.startPeer(ctx, n, id, members, cluster); err != nil {
+			return err
 		}
 	}
 	_, err := s.node.Call(ctx, managerOf(leader), updateMembersReq{Ens: id, Add: add, Del: del})
 	return err
+}
+
+// startPeer starts on node a peer that joins ensemble id (of the given
+// members); one running there already will do.
+func (s *Service) startPeer(ctx context.Context, node, id string, members []string, cluster string) error {
+	req := startPeerReq{Ens: id, Members: members, Bootstrap: false, Cluster: cluster}
+	if _, err := s.node.Call(ctx, managerOf(node), req); err != nil && !errors.Is(err, ErrExists) {
+		return fmt.Errorf("ensemble: start peer of %s on %s: %w", id, node, err)
+	}
+	return nil
 }
 
 // Ensembles lists the ensembles this node knows, sorted. It reads the
