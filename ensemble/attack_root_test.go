@@ -93,10 +93,8 @@ func TestAttackTwoClustersRefuseEachOther(t *testing.T) {
 // node can join again.
 func TestAttackRootLeaderRemovesItself(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newCluster(t, 53, 4, ensemble.Config{RootMembers: 3})
-		c.form()
-		all := []string{"n1", "n2", "n3", "n4"}
-		leader := c.waitLeader(ensemble.RootEnsemble, all)
+		c, all := formWithRoot(t, 53, 4, 3)
+		leader, _ := c.svc("n1").GetLeader(ensemble.RootEnsemble)
 		ctx, cancel := ctxT(20 * time.Second)
 		defer cancel()
 		if err := c.svc(leader).Remove(ctx, leader); err != nil {
@@ -283,10 +281,7 @@ func TestAttackJoinRacesRemove(t *testing.T) {
 // brings it in.
 func TestAttackRemoveFailedHalfWayCanBeFinished(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newCluster(t, 58, 5, ensemble.Config{RootMembers: 3})
-		c.form()
-		all := []string{"n1", "n2", "n3", "n4", "n5"}
-		c.waitLeader(ensemble.RootEnsemble, all)
+		c, _ := formWithRoot(t, 58, 5, 3)
 		if got := rootMembers(t, c.svc("n1")); !slices.Equal(got, []string{"n1", "n2", "n3"}) {
 			t.Fatalf("root members: %v", got)
 		}
@@ -396,10 +391,7 @@ func TestAttackRemovedRootMemberJoinsAgain(t *testing.T) {
 // cluster and the root, which takes the two spare nodes in their place.
 func TestAttackTwoRootMembersRemovedAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newCluster(t, 60, 5, ensemble.Config{RootMembers: 3})
-		c.form()
-		all := []string{"n1", "n2", "n3", "n4", "n5"}
-		c.waitLeader(ensemble.RootEnsemble, all)
+		c, all := formWithRoot(t, 60, 5, 3)
 		ctx, cancel := ctxT(20 * time.Second)
 		defer cancel()
 		var wg sync.WaitGroup
@@ -512,4 +504,16 @@ func TestAttackPeerRemovedAndAddedAgainStays(t *testing.T) {
 			t.Fatalf("n3's peer after it was added again: %+v", st)
 		}
 	})
+}
+
+// formWithRoot forms a cluster of n nodes whose root has size members, and
+// waits until every node agrees on the root's leader. It returns the
+// nodes' names.
+func formWithRoot(t *testing.T, seed int64, n, size int) (*cluster, []string) {
+	t.Helper()
+	c := newCluster(t, seed, n, ensemble.Config{RootMembers: size})
+	c.form()
+	all := slices.Clone(c.names)
+	c.waitLeader(ensemble.RootEnsemble, all)
+	return c, all
 }
