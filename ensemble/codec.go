@@ -134,6 +134,7 @@ func init() {
 	wire.MustRegister[viewsReq]("gotp.ensemble.views_req")
 	wire.MustRegister[viewsReply]("gotp.ensemble.views_reply")
 	wire.MustRegister[startPeerReq]("gotp.ensemble.start_peer")
+	wire.MustRegister[addedReq]("gotp.ensemble.added")
 	wire.MustRegister[joinReq]("gotp.ensemble.join")
 	wire.MustRegister[clusterState]("gotp.ensemble.cluster_state")
 }

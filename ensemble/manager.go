@@ -90,6 +90,9 @@ type (
 		Views []View
 	}
 	nodeDownMsg struct{ Node string }
+	// addedReq tells a node's manager that the leader added it to an
+	// ensemble, with the start of a peer that joins it.
+	addedReq struct{ Start startPeerReq }
 )
 
 var (
@@ -119,10 +122,15 @@ func (m *manager) HandleCall(p *actor.Process, from actor.From, req any) (any, e
 	switch r := req.(type) {
 	case startPeerReq:
 		ret = m.startPeer(p, r)
-		if ret == ErrExists && !r.Bootstrap {
-			// Added again while the peer of its earlier membership may
-			// still be on its way out: if that one goes, a new one joins.
-			m.rejoin[r.Ens] = rejoinReq{req: r, at: time.Now()}
+	case addedReq:
+		// The leader added this node. A peer still running may be the one
+		// of an earlier membership on its way out: if it goes soon, a new
+		// one joins; with none running, one joins now.
+		if _, running := m.peers[r.Start.Ens]; running {
+			m.rejoin[r.Start.Ens] = rejoinReq{req: r.Start, at: time.Now()}
+			ret = okReply{OK: true}
+		} else if ret = m.startPeer(p, r.Start); ret == ErrExists {
+			ret = okReply{OK: true}
 		}
 	case stopPeerReq:
 		ret = m.stopPeer(p, r.Ens)

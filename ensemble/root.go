@@ -277,5 +277,8 @@ func (s *Service) fitRootOnce(ctx context.Context) error {
 		// read again.
 		return ErrTimeout
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.confirmAdded(ctx, RootEnsemble, st.Members, cluster.ID, add)
 }

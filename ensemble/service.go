@@ -284,8 +284,23 @@ func (s *Service) changeMembers(ctx context.Context, id, leader string, members 
 			return err
 		}
 	}
-	_, err := s.node.Call(ctx, managerOf(leader), updateMembersReq{Ens: id, Add: add, Del: del})
-	return err
+	if _, err := s.node.Call(ctx, managerOf(leader), updateMembersReq{Ens: id, Add: add, Del: del}); err != nil {
+		return err
+	}
+	return s.confirmAdded(ctx, id, members, cluster, add)
+}
+
+// confirmAdded tells each added node's manager that the leader added it,
+// so that a peer of an earlier membership that stops after all (it had
+// yet to apply its removal) is followed by one that joins.
+func (s *Service) confirmAdded(ctx context.Context, id string, members []string, cluster string, add []string) error {
+	for _, n := range add {
+		req := addedReq{Start: startPeerReq{Ens: id, Members: members, Cluster: cluster}}
+		if _, err := s.node.Call(ctx, managerOf(n), req); err != nil {
+			return fmt.Errorf("ensemble: the peer of %s on %s: %w", id, n, err)
+		}
+	}
+	return nil
 }
 
 // startPeer starts on node a peer that joins ensemble id (of the given

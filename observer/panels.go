@@ -2,6 +2,7 @@ package observer
 
 import (
 	"context"
+	"sync"
 
 	"github.com/gotp-dev/gotp/actor"
 	"github.com/gotp-dev/gotp/cets"
@@ -131,14 +132,22 @@ func EnsemblePanel(svc *ensemble.Service) Panel {
 		ids := svc.Ensembles()
 		rows := make([]EnsembleRow, 0, len(ids))
 		for _, id := range ids {
-			v, ok := svc.View(id)
-			if !ok {
-				continue
+			if v, ok := svc.View(id); ok {
+				rows = append(rows, EnsembleRow{Ensemble: id, Leader: v.Leader, Term: v.Term, Members: orEmpty(v.Members), OldMembers: v.OldMembers})
 			}
-			row := EnsembleRow{Ensemble: id, Leader: v.Leader, Term: v.Term, Members: orEmpty(v.Members), OldMembers: v.OldMembers}
-			leaderStatus(ctx, svc, &row)
-			rows = append(rows, row)
 		}
+		// The leaders are asked side by side (32 at a time): one that cannot
+		// be reached (cut off, say) must not use up the others' time.
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, 32)
+		for i := range rows {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				leaderStatus(ctx, svc, &rows[i])
+			})
+		}
+		wg.Wait()
 		return rows, nil
 	}}
 }
