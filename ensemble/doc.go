@@ -106,11 +106,14 @@
 // different nodes are ordered by the root's log and none is lost, and a
 // change needs a majority of the root's peers. The root's peers run on the
 // first Config.RootMembers nodes (default 5); a removed one is replaced by
-// the next node of the cluster. Each node hosting a root peer pushes every
-// new state to every member (and to a node just removed), managers pass it
-// on to one member every 20 ticks, and Members and ClusterID read the
-// node's copy. A node of another cluster is refused (ErrOtherCluster), and
-// managers drop peer traffic from nodes with another cluster id.
+// the next node of the cluster that answers (one that does not is passed
+// over, and the next Join fills the place), and a Remove that failed half
+// way is finished by calling it again. Each node hosting a root peer
+// pushes every new state to every member (and to a node just removed),
+// managers pass it on to one member every 20 ticks, and Members and
+// ClusterID read the node's copy. A node of another cluster is refused
+// (ErrOtherCluster), and managers drop peer traffic from nodes with another
+// cluster id.
 // CreateEnsemble records the ensemble in the root first (of two creations
 // of one id only one goes on, the other gets ErrExists) and starts a peer
 // on each member node; UpdateMembers adds and removes peers in one
