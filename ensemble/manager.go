@@ -301,11 +301,30 @@ func (m *manager) tick(p *actor.Process, now time.Time) {
 			m.fallSilent(p, n)
 		}
 	}
-	// Anti-entropy of the cluster state: now and then to one member.
+	// Anti-entropy of the cluster state and of the views this node leads:
+	// now and then to one member, so that a node that missed a notice (cut
+	// off when the leader changed) catches up without another change.
 	if m.cluster.ID != "" && m.ticks%20 == 0 && len(m.cluster.Members) > 1 {
 		others := slices.DeleteFunc(slices.Clone(m.cluster.Members), func(n string) bool { return n == m.node })
-		_ = p.Send(actor.Name{Node: others[int(m.ticks/20)%len(others)], Name: managerName}, m.cluster)
+		to := others[int(m.ticks/20)%len(others)]
+		_ = p.Send(actor.Name{Node: to, Name: managerName}, m.cluster)
+		if led := m.led(); len(led) > 0 {
+			b := m.batchFor(to)
+			b.Notices = append(b.Notices, led...)
+		}
 	}
+}
+
+// led is the views of the ensembles whose leader is on this node, sorted.
+func (m *manager) led() []View {
+	var led []View
+	for _, v := range m.views {
+		if v.Leader == m.node {
+			led = append(led, v)
+		}
+	}
+	slices.SortFunc(led, func(a, b View) int { return strings.Compare(a.Ensemble, b.Ensemble) })
+	return led
 }
 
 // neighbours are the other nodes that host members of local ensembles,
@@ -585,16 +604,10 @@ func (m *manager) adoptRoot(p *actor.Process, o Object) {
 func (m *manager) setCluster(st clusterState) {
 	old := m.cluster
 	m.cluster = st
-	var led []View
-	for _, v := range m.views {
-		if v.Leader == m.node {
-			led = append(led, v)
-		}
-	}
+	led := m.led()
 	if len(led) == 0 {
 		return
 	}
-	slices.SortFunc(led, func(a, b View) int { return strings.Compare(a.Ensemble, b.Ensemble) })
 	for _, n := range st.Members {
 		if n != m.node && !slices.Contains(old.Members, n) {
 			b := m.batchFor(n)
