@@ -64,12 +64,13 @@
 // views (members, leader, term) behind an atomic pointer, so a lookup is a
 // map read with no lock, as riak's ETS table. It is kept fresh by leader
 // change notifications (a new leader's node tells every cluster member,
-// and a node that comes into the cluster), and by the views a joining
-// node pulls. A client call goes straight to
-// the local peer when it leads; otherwise to a random local router, which
-// hands it to the local peer or forwards it to a random router on the
-// leader's node; a peer that is not the leader forwards it to the leader
-// it knows. Forwarding is a send carrying the caller's From, and whoever
+// and a node that comes into the cluster), by the views a joining node
+// pulls, and by gossip (every 20 ticks each manager sends one member the
+// views it leads, so a node that missed a notice catches up). A client
+// call goes straight to the local peer when it leads; otherwise to a
+// random local router, which hands it to the local peer or forwards it to
+// a random router on the leader's node; a peer that is not the leader
+// forwards it to the leader it knows. Forwarding is a send carrying the caller's From, and whoever
 // serves the request answers the caller directly: the actor layer's call
 // aliases drop an answer that arrives after the caller gave up, so riak's
 // proxy processes are not needed and a late reply never reaches the
