@@ -104,12 +104,14 @@ var builtin = func() map[reflect.Type]bool {
 // differs gets an error, not misplaced fields; for a type that changes
 // between the nodes of a cluster use RegisterGob, which matches fields by
 // name. Func, chan and unsafe pointer fields are left out, as gob leaves
-// them; a type that implements encoding.BinaryMarshaler (time.Time) travels
-// as its MarshalBinary bytes; a field of interface type holds any value a
-// message may be (builtin, registered, proto, an error). Pointers, slices,
-// arrays and maps nest, and recursive types work; a value nested deeper than
-// 64 (a pointer cycle) fails to encode. Register fails for a T that holds
-// none of these (a chan, say).
+// them, and a struct whose state is all in unexported fields is refused. A
+// type that encodes itself (GobEncode, else MarshalBinary, else
+// MarshalText, on T or *T: time.Time, math/big's numbers) travels as those
+// bytes; a field of interface type holds any value a message may be
+// (builtin, registered, proto, an error). Pointers, slices, arrays and maps
+// nest, and recursive types work; a value nested deeper than 64 (a pointer
+// cycle) fails to encode. Register fails for a T that holds none of these
+// (a chan, say).
 //
 // Register returns an error wrapping ErrDuplicate if name, T or *T is
 // already registered, and an error if T has a wire form of its own (strings,

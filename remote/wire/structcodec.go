@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding"
 	"encoding/binary"
+	"encoding/gob"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -28,11 +29,14 @@ import (
 //	array           elements
 //	map             varint length, key and value pairs
 //	struct          exported fields in order (func, chan and unsafe
-//	                pointer fields are left out, as gob leaves them)
+//	                pointer fields are left out, as gob leaves them; a
+//	                struct whose state is all unexported is refused)
 //	pointer         0 for nil, else 1 and the value pointed to
 //	interface       0 for nil, else 1 and the value as a message body
 //	                (anything a message may be: builtin, registered, proto)
-//	BinaryMarshaler varint length, MarshalBinary's bytes (time.Time)
+//	self-encoding   varint length, then the bytes of GobEncode, else
+//	                MarshalBinary, else MarshalText, on T or *T
+//	                (time.Time, math/big's numbers)
 //
 // Decoding allocates in proportion to the input: every length is checked
 // against the bytes left before anything is made for it.
@@ -54,7 +58,6 @@ type structCodec struct {
 var (
 	binaryMarshaler   = reflect.TypeFor[encoding.BinaryMarshaler]()
 	binaryUnmarshaler = reflect.TypeFor[encoding.BinaryUnmarshaler]()
-	bytesType         = reflect.TypeFor[[]byte]()
 )
 
 // compiler builds codecs, sharing one per type (recursive types refer to
@@ -92,8 +95,45 @@ func codecFor(t reflect.Type) (*structCodec, uint32, error) {
 	return sc, h.Sum32(), nil
 }
 
+// marshaler is how a type that encodes itself does it: gob's interface
+// first (math/big's types have only it and text), then binary, then text.
+type marshaler struct {
+	enc func(any) ([]byte, error)
+	dec func(any, []byte) error
+}
+
+var marshalers = []struct {
+	out, in reflect.Type
+	m       marshaler
+}{
+	{reflect.TypeFor[gob.GobEncoder](), reflect.TypeFor[gob.GobDecoder](), marshaler{
+		func(x any) ([]byte, error) { return x.(gob.GobEncoder).GobEncode() },
+		func(x any, b []byte) error { return x.(gob.GobDecoder).GobDecode(b) }}},
+	{binaryMarshaler, binaryUnmarshaler, marshaler{
+		func(x any) ([]byte, error) { return x.(encoding.BinaryMarshaler).MarshalBinary() },
+		func(x any, b []byte) error { return x.(encoding.BinaryUnmarshaler).UnmarshalBinary(b) }}},
+	{reflect.TypeFor[encoding.TextMarshaler](), reflect.TypeFor[encoding.TextUnmarshaler](), marshaler{
+		func(x any) ([]byte, error) { return x.(encoding.TextMarshaler).MarshalText() },
+		func(x any, b []byte) error { return x.(encoding.TextUnmarshaler).UnmarshalText(b) }}},
+}
+
+// marshalerOf returns how t encodes itself (on a T or a *T), if it does.
+func marshalerOf(t reflect.Type) (marshaler, bool) {
+	if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
+		return marshaler{}, false // the pointer's codec reaches the type itself
+	}
+	pt := reflect.PointerTo(t)
+	for _, m := range marshalers {
+		if pt.Implements(m.out) && pt.Implements(m.in) {
+			return m.m, true
+		}
+	}
+	return marshaler{}, false
+}
+
 func marshals(t reflect.Type) bool {
-	return t.Implements(binaryMarshaler) && reflect.PointerTo(t).Implements(binaryUnmarshaler)
+	_, ok := marshalerOf(t)
+	return ok
 }
 
 func leftOut(t reflect.Type) bool {
@@ -155,8 +195,8 @@ func (c *compiler) compile(t reflect.Type) (*structCodec, error) {
 	if sc, ok := c.codecs[t]; ok {
 		return sc, nil
 	}
-	if marshals(t) {
-		sc := marshalerCodec(t)
+	if m, ok := marshalerOf(t); ok {
+		sc := marshalerCodec(t, m)
 		c.codecs[t] = sc
 		return sc, nil
 	}
@@ -222,9 +262,11 @@ func (c *compiler) compile(t reflect.Type) (*structCodec, error) {
 		sc := c.keep(t, &structCodec{})
 		var fields []int
 		var fcs []*structCodec
+		hidden := false
 		for i := range t.NumField() {
 			f := t.Field(i)
 			if !f.IsExported() || leftOut(f.Type) {
+				hidden = hidden || !f.IsExported()
 				continue
 			}
 			fc, err := c.compile(f.Type)
@@ -232,6 +274,11 @@ func (c *compiler) compile(t reflect.Type) (*structCodec, error) {
 				return nil, fmt.Errorf("field %s: %w", f.Name, err)
 			}
 			fields, fcs = append(fields, i), append(fcs, fc)
+		}
+		if len(fields) == 0 && hidden {
+			// Its state is all in unexported fields (a sync.Mutex, say):
+			// it would arrive empty. gob refuses it too.
+			return nil, fmt.Errorf("wire: %s has no exported fields", t)
 		}
 		sc.enc, sc.dec, sc.min = structFieldsCodec(fields, fcs)
 		return sc, nil
@@ -458,10 +505,17 @@ func decIface(b []byte, v reflect.Value, depth int) ([]byte, error) {
 	return b[n:], nil
 }
 
-func marshalerCodec(t reflect.Type) *structCodec {
+func marshalerCodec(t reflect.Type, m marshaler) *structCodec {
 	return &structCodec{min: 1,
 		enc: func(b []byte, v reflect.Value, _ int) ([]byte, error) {
-			p, err := v.Interface().(encoding.BinaryMarshaler).MarshalBinary()
+			// The methods may want a pointer: a map's values are not
+			// addressable, so those are copied.
+			if !v.CanAddr() {
+				c := reflect.New(t).Elem()
+				c.Set(v)
+				v = c
+			}
+			p, err := m.enc(v.Addr().Interface())
 			if err != nil {
 				return b, err
 			}
@@ -473,7 +527,7 @@ func marshalerCodec(t reflect.Type) *structCodec {
 			if err != nil {
 				return b, err
 			}
-			if err := v.Addr().Interface().(encoding.BinaryUnmarshaler).UnmarshalBinary(b[:n]); err != nil {
+			if err := m.dec(v.Addr().Interface(), b[:n]); err != nil {
 				return b, fmt.Errorf("wire: %s: %w", t, err)
 			}
 			return b[n:], nil

@@ -3,8 +3,11 @@ package wire_test
 import (
 	"bytes"
 	"errors"
+	"math/big"
+	"net/netip"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,5 +248,40 @@ func BenchmarkRegistered(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+type (
+	money struct {
+		Amount *big.Int // GobEncode on *big.Int only
+		Rate   big.Rat
+		ByName map[string]big.Int // map values are not addressable
+		Addr   netip.Addr         // MarshalBinary
+	}
+	locked struct{ Mu sync.Mutex }
+	opaque struct{ n int }
+)
+
+// Types that encode themselves travel as their own bytes, whether their
+// methods are on T or on *T and wherever they sit; a struct whose state is
+// all unexported (it would arrive empty) is refused at Register, as gob
+// refuses it.
+func TestRegisteredSelfEncodingTypes(t *testing.T) {
+	wire.MustRegister[money]("wire_test.money")
+	big1 := new(big.Int).Lsh(big.NewInt(1), 100)
+	v := money{Amount: big1, Rate: *big.NewRat(2, 3), ByName: map[string]big.Int{"x": *big.NewInt(-7)},
+		Addr: netip.MustParseAddr("10.1.2.3")}
+	got, ok := roundTrip(t, v).(money)
+	if !ok || got.Amount.Cmp(big1) != 0 || got.Rate.Cmp(&v.Rate) != 0 || got.Addr != v.Addr {
+		t.Fatalf("got %+v", got)
+	}
+	if x := got.ByName["x"]; x.Int64() != -7 {
+		t.Fatalf("map value %v", &x)
+	}
+	if err := wire.Register[locked]("wire_test.locked"); err == nil {
+		t.Fatal("a struct holding a sync.Mutex was registered")
+	}
+	if err := wire.Register[opaque]("wire_test.opaque"); err == nil {
+		t.Fatal("a struct of unexported fields only was registered")
 	}
 }
