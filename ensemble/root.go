@@ -84,59 +84,78 @@ func (b rootBackend) Restore(snap []byte) error {
 // changeCluster reads the cluster state from the root ensemble, lets
 // change modify it (it reports whether it did) and writes it back if the
 // root's state has not changed since it was read, reading again while
-// other changes get in between. It returns the state now in the root, and
-// hands it to the local manager.
-func (s *Service) changeCluster(ctx context.Context, change func(*clusterValue) (bool, error)) (clusterState, error) {
+// other changes get in between. It hands the state now in the root to the
+// local manager.
+func (s *Service) changeCluster(ctx context.Context, change func(*clusterValue) (bool, error)) error {
 	mine, err := actor.CallAs[clusterState](ctx, s.node, s.local(), clusterReq{})
 	if err != nil {
-		return clusterState{}, err
+		return err
 	}
 	if mine.ID == "" {
-		return clusterState{}, ErrNotEnabled
+		return ErrNotEnabled
 	}
-	cl := s.Client()
 	for {
-		var obj Object
-		err := s.untilServed(ctx, func(ctx context.Context) (err error) {
-			obj, err = cl.KGet(ctx, RootEnsemble, clusterKey)
-			return err
-		})
+		obj, err := s.rootGet(ctx, clusterKey)
 		if err != nil {
-			return clusterState{}, err
+			return err
 		}
 		if obj.NotFound {
-			return clusterState{}, ErrNotEnabled
+			return ErrNotEnabled
 		}
-		var v clusterValue
-		if err := json.Unmarshal(obj.Value, &v); err != nil {
-			return clusterState{}, fmt.Errorf("ensemble: the root's cluster state: %w", err)
+		st, err := clusterOf(obj)
+		if err != nil {
+			return err
 		}
+		v := clusterValue{ID: st.ID, Members: st.Members}
 		changed, err := change(&v)
 		if err != nil {
-			return clusterState{}, err
+			return err
 		}
 		if changed {
 			slices.Sort(v.Members)
 			b, _ := json.Marshal(v)
 			read := obj
 			err = s.untilServed(ctx, func(ctx context.Context) (err error) {
-				obj, err = cl.KUpdate(ctx, RootEnsemble, clusterKey, read, b)
+				obj, err = s.Client().KUpdate(ctx, RootEnsemble, clusterKey, read, b)
 				return err
 			})
 			if errors.Is(err, ErrFailed) { // another change came first, or this one did: read again
 				continue
 			}
 			if err != nil {
-				return clusterState{}, err
+				return err
 			}
 		}
-		st, err := clusterOf(obj)
-		if err != nil {
-			return clusterState{}, err
-		}
 		_, err = s.node.Call(ctx, s.local(), rootState{Obj: obj})
-		return st, err
+		return err
 	}
+}
+
+// rootGet reads key in the root ensemble, waiting out nacks.
+func (s *Service) rootGet(ctx context.Context, key string) (Object, error) {
+	var obj Object
+	err := s.untilServed(ctx, func(ctx context.Context) (err error) {
+		obj, err = s.Client().KGet(ctx, RootEnsemble, key)
+		return err
+	})
+	return obj, err
+}
+
+// rootPutOnce writes value under key in the root ensemble if the key holds
+// nothing, waiting out nacks. It returns what the key holds and whether
+// this call wrote it (else it was there: written by another, or by an
+// earlier attempt whose answer was lost).
+func (s *Service) rootPutOnce(ctx context.Context, key string, value []byte) (Object, bool, error) {
+	var obj Object
+	err := s.untilServed(ctx, func(ctx context.Context) (err error) {
+		obj, err = s.Client().KPutOnce(ctx, RootEnsemble, key, value)
+		return err
+	})
+	if !errors.Is(err, ErrFailed) {
+		return obj, err == nil, err
+	}
+	obj, err = s.rootGet(ctx, key)
+	return obj, false, err
 }
 
 // inRoot reports whether this node's view of the root lists node.
@@ -153,19 +172,8 @@ func (s *Service) register(ctx context.Context, id string, v ensembleValue) erro
 		return ErrExists
 	}
 	b, _ := json.Marshal(v)
-	var obj Object
-	err := s.untilServed(ctx, func(ctx context.Context) (err error) {
-		obj, err = s.Client().KPutOnce(ctx, RootEnsemble, ensembleKey(id), b)
-		return err
-	})
-	if !errors.Is(err, ErrFailed) {
-		return err
-	}
-	err = s.untilServed(ctx, func(ctx context.Context) (err error) {
-		obj, err = s.Client().KGet(ctx, RootEnsemble, ensembleKey(id))
-		return err
-	})
-	if err != nil {
+	obj, written, err := s.rootPutOnce(ctx, ensembleKey(id), b)
+	if err != nil || written {
 		return err
 	}
 	var had ensembleValue

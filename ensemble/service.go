@@ -105,15 +105,8 @@ func (s *Service) Enable(ctx context.Context) error {
 		return err
 	}
 	b, _ := json.Marshal(clusterValue{ID: st.ID, Members: []string{s.node.Name()}})
-	var obj Object
-	err = s.untilServed(ctx, func(ctx context.Context) (err error) {
-		obj, err = s.Client().KPutOnce(ctx, RootEnsemble, clusterKey, b)
-		return err
-	})
-	if errors.Is(err, ErrFailed) {
-		// An earlier attempt wrote it, and its answer was lost.
-		obj, err = s.Client().KGet(ctx, RootEnsemble, clusterKey)
-	}
+	// Already there: an earlier attempt wrote it, and its answer was lost.
+	obj, _, err := s.rootPutOnce(ctx, clusterKey, b)
 	if err != nil {
 		return fmt.Errorf("ensemble: write the cluster state: %w", err)
 	}
@@ -159,7 +152,7 @@ func (s *Service) Join(ctx context.Context, node string) error {
 	if _, err = s.node.Call(ctx, s.local(), adoptReq{State: st, Views: views.Views}); err != nil {
 		return err
 	}
-	_, err = s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
+	err = s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
 		if slices.Contains(v.Members, self) {
 			return false, nil
 		}
@@ -182,7 +175,7 @@ func (s *Service) Remove(ctx context.Context, node string) error {
 	if _, ok := ctx.Deadline(); !ok {
 		return ErrNoDeadline
 	}
-	_, err := s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
+	err := s.changeCluster(ctx, func(v *clusterValue) (bool, error) {
 		switch {
 		case !slices.Contains(v.Members, node) && s.inRoot(node):
 			return false, nil // a Remove that failed half-way: finish it

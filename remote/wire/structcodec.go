@@ -207,14 +207,10 @@ func (c *compiler) compile(t reflect.Type) (*structCodec, error) {
 		return c.keep(t, &structCodec{enc: encInt, dec: decInt, min: 1}), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return c.keep(t, &structCodec{enc: encUint, dec: decUint, min: 1}), nil
-	case reflect.Float32:
-		return c.keep(t, &structCodec{enc: encFloat32, dec: decFloat32, min: 4}), nil
-	case reflect.Float64:
-		return c.keep(t, &structCodec{enc: encFloat64, dec: decFloat64, min: 8}), nil
-	case reflect.Complex64:
-		return c.keep(t, &structCodec{enc: encComplex64, dec: decComplex64, min: 8}), nil
-	case reflect.Complex128:
-		return c.keep(t, &structCodec{enc: encComplex128, dec: decComplex128, min: 16}), nil
+	case reflect.Float32, reflect.Float64:
+		return c.keep(t, floatCodec(t.Bits())), nil
+	case reflect.Complex64, reflect.Complex128:
+		return c.keep(t, complexCodec(t.Bits())), nil
 	case reflect.String:
 		return c.keep(t, &structCodec{enc: encString, dec: decString, min: 1}), nil
 	case reflect.Interface:
@@ -365,60 +361,60 @@ func decUint(b []byte, v reflect.Value, _ int) ([]byte, error) {
 	return b[k:], nil
 }
 
-func encFloat32(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v.Float()))), nil
-}
-
-func decFloat32(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	if err := need(b, 4); err != nil {
-		return b, err
+// appendFloat appends f in bits (32 or 64) bits, little endian.
+func appendFloat(b []byte, f float64, bits int) []byte {
+	if bits == 32 {
+		return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(f)))
 	}
-	v.SetFloat(float64(math.Float32frombits(binary.LittleEndian.Uint32(b))))
-	return b[4:], nil
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
 }
 
-func encFloat64(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(v.Float())), nil
-}
-
-func decFloat64(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	if err := need(b, 8); err != nil {
-		return b, err
+// readFloat reads what appendFloat appends.
+func readFloat(b []byte, bits int) (float64, []byte, error) {
+	n := bits / 8
+	if err := need(b, n); err != nil {
+		return 0, b, err
 	}
-	v.SetFloat(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-	return b[8:], nil
-}
-
-func encComplex64(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	c := v.Complex()
-	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(real(c))))
-	return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(imag(c)))), nil
-}
-
-func decComplex64(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	if err := need(b, 8); err != nil {
-		return b, err
+	if bits == 32 {
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), b[n:], nil
 	}
-	re := math.Float32frombits(binary.LittleEndian.Uint32(b))
-	im := math.Float32frombits(binary.LittleEndian.Uint32(b[4:]))
-	v.SetComplex(complex(float64(re), float64(im)))
-	return b[8:], nil
+	return math.Float64frombits(binary.LittleEndian.Uint64(b)), b[n:], nil
 }
 
-func encComplex128(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	c := v.Complex()
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(real(c)))
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(imag(c))), nil
-}
-
-func decComplex128(b []byte, v reflect.Value, _ int) ([]byte, error) {
-	if err := need(b, 16); err != nil {
-		return b, err
+// floatCodec is the codec of a float of bits bits.
+func floatCodec(bits int) *structCodec {
+	return &structCodec{min: bits / 8,
+		enc: func(b []byte, v reflect.Value, _ int) ([]byte, error) { return appendFloat(b, v.Float(), bits), nil },
+		dec: func(b []byte, v reflect.Value, _ int) ([]byte, error) {
+			f, b, err := readFloat(b, bits)
+			if err == nil {
+				v.SetFloat(f)
+			}
+			return b, err
+		},
 	}
-	re := math.Float64frombits(binary.LittleEndian.Uint64(b))
-	im := math.Float64frombits(binary.LittleEndian.Uint64(b[8:]))
-	v.SetComplex(complex(re, im))
-	return b[16:], nil
+}
+
+// complexCodec is the codec of a complex of bits bits: its two halves.
+func complexCodec(bits int) *structCodec {
+	half := bits / 2
+	return &structCodec{min: bits / 8,
+		enc: func(b []byte, v reflect.Value, _ int) ([]byte, error) {
+			c := v.Complex()
+			return appendFloat(appendFloat(b, real(c), half), imag(c), half), nil
+		},
+		dec: func(b []byte, v reflect.Value, _ int) ([]byte, error) {
+			re, b, err := readFloat(b, half)
+			if err != nil {
+				return b, err
+			}
+			im, b, err := readFloat(b, half)
+			if err == nil {
+				v.SetComplex(complex(re, im))
+			}
+			return b, err
+		},
+	}
 }
 
 func encString(b []byte, v reflect.Value, _ int) ([]byte, error) {
