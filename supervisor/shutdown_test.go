@@ -309,7 +309,7 @@ func TestStuckChild(t *testing.T) {
 	for _, shutdown := range []time.Duration{supervisor.BrutalKill, 2 * time.Second} {
 		t.Run(fmt.Sprint(shutdown), func(t *testing.T) {
 			bubble(t, func(t *testing.T, n *actor.Node) {
-				release := make(chan struct{})
+				release, entered := make(chan struct{}), make(chan struct{})
 				observer := make(chan any, 16)
 				obs, err := n.Spawn(actor.Func(func(_ *actor.Process, msg any) error { observer <- msg; return nil }))
 				if err != nil {
@@ -318,6 +318,7 @@ func TestStuckChild(t *testing.T) {
 				c := supervisor.BehaviorWorker("x", func() actor.Behavior {
 					return actor.Func(func(p *actor.Process, msg any) error {
 						if msg == "block" {
+							close(entered)
 							<-release
 							_ = p.Send(obs, "from the zombie")
 						}
@@ -331,6 +332,9 @@ func TestStuckChild(t *testing.T) {
 				if err := n.Send(x, "block"); err != nil {
 					t.Fatal(err)
 				}
+				// Stuck inside the handler, not still waiting to take the
+				// message: an exit signal that came first would act at once.
+				<-entered
 				t0 := time.Now()
 				if err := supervisor.TerminateChild(ctx, n, sup, "x"); err != nil {
 					t.Fatal(err)
