@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gotp-dev/gotp/internal/raftchunk"
 	"github.com/gotp-dev/gotp/remote/transport"
 )
 
@@ -129,6 +130,10 @@ type Options struct {
 	// packs appends to fit one, and a larger snapshot travels in chunks.
 	// Default transport.DefaultMaxFrameSize; at least 4 KiB.
 	MaxFrameSize int
+	// MaxSnapshotSize caps what a member gathers of a snapshot sent to it
+	// in chunks (over every sender at once); a larger one is refused, and
+	// the member cannot catch up from it. Default 1 GiB.
+	MaxSnapshotSize int
 }
 
 func (o Options) withDefaults() Options {
@@ -140,6 +145,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxFrameSize == 0 {
 		o.MaxFrameSize = transport.DefaultMaxFrameSize
+	}
+	if o.MaxSnapshotSize == 0 {
+		o.MaxSnapshotSize = raftchunk.DefaultMax
 	}
 	return o
 }
@@ -160,6 +168,8 @@ func (o Options) validate() error {
 		return errors.New("rafted: Options.Create and Options.Join are exclusive")
 	case o.MaxFrameSize < 4<<10:
 		return fmt.Errorf("rafted: Options.MaxFrameSize %d below 4 KiB", o.MaxFrameSize)
+	case o.MaxSnapshotSize < 0:
+		return fmt.Errorf("rafted: Options.MaxSnapshotSize %d is negative", o.MaxSnapshotSize)
 	}
 	if o.Create != nil {
 		return o.Create.withDefaults().validate()

@@ -133,6 +133,7 @@ type coreInit struct {
 	log     *slog.Logger
 	now     time.Time // when the member starts
 	maxMsg  int       // Options.maxMessage (0: the default frame's)
+	maxSnap int       // Options.MaxSnapshotSize (0: raftchunk's default)
 	// groupConfig is the config a joining member starts with (learned from
 	// the group before it joins).
 	groupConfig Config
@@ -160,6 +161,7 @@ func newCore(in coreInit) (*core, error) {
 	if c.maxMsg <= 0 {
 		c.maxMsg = transport.DefaultMaxFrameSize - frameHeadroom
 	}
+	c.chunks.Max = in.maxSnap
 	cfg := in.groupConfig.withDefaults()
 	if in.create != nil {
 		cfg = in.create.withDefaults()

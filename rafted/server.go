@@ -48,6 +48,7 @@ func (m *member) Init(p *actor.Process) error {
 		groupConfig: m.groupConfig,
 		now:         time.Now(),
 		maxMsg:      m.opts.maxMessage(),
+		maxSnap:     m.opts.MaxSnapshotSize,
 	}
 	if m.opts.Dir != "" {
 		d, st, err := openDisk(m.opts.Dir)

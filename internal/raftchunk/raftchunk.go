@@ -7,6 +7,7 @@ package raftchunk
 
 import (
 	"errors"
+	"fmt"
 
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -39,10 +40,21 @@ func Split(m raftpb.Message, max int) ([]Piece, error) {
 	return pieces, nil
 }
 
+// DefaultMax is a Gatherer's cap when its Max is zero.
+const DefaultMax = 1 << 30
+
+// ErrTooLarge: a sending's pieces would take a Gatherer past its cap.
+var ErrTooLarge = errors.New("raftchunk: pieces past the cap on what is gathered")
+
 // Gatherer puts together the pieces from each sender. The zero value is
 // ready to use; it is not safe for concurrent use.
 type Gatherer struct {
+	// Max caps the bytes held at once, over every sender (however many
+	// sender IDs the pieces name). A piece that would pass it drops its
+	// sending, with ErrTooLarge. Zero: DefaultMax.
+	Max  int
 	bufs map[uint64]*buffer
+	held int
 }
 
 type buffer struct {
@@ -52,26 +64,37 @@ type buffer struct {
 }
 
 // Add takes a piece from sender from. It returns the message and true
-// when the piece was its last; an error when the whole does not decode.
+// when the piece was its last; an error when the whole does not decode or
+// is too large.
 func (g *Gatherer) Add(from uint64, p Piece) (raftpb.Message, bool, error) {
 	if g.bufs == nil {
 		g.bufs = make(map[uint64]*buffer)
 	}
 	buf := g.bufs[from]
 	if p.Seq == 0 {
+		g.Forget(from)
 		buf = &buffer{term: p.Term, index: p.Index}
 		g.bufs[from] = buf
 	}
 	if buf == nil || buf.term != p.Term || buf.index != p.Index || buf.next != p.Seq || p.Seq >= p.Total {
-		delete(g.bufs, from)
+		g.Forget(from)
 		return raftpb.Message{}, false, nil
 	}
+	max := g.Max
+	if max <= 0 {
+		max = DefaultMax
+	}
+	if len(p.Data) > max-g.held {
+		g.Forget(from)
+		return raftpb.Message{}, false, fmt.Errorf("%w: %d bytes held, %d more, cap %d", ErrTooLarge, g.held, len(p.Data), max)
+	}
 	buf.data = append(buf.data, p.Data...)
+	g.held += len(p.Data)
 	buf.next++
 	if buf.next < p.Total {
 		return raftpb.Message{}, false, nil
 	}
-	delete(g.bufs, from)
+	g.Forget(from)
 	var m raftpb.Message
 	if err := m.Unmarshal(buf.data); err != nil {
 		return raftpb.Message{}, false, err
@@ -80,4 +103,9 @@ func (g *Gatherer) Add(from uint64, p Piece) (raftpb.Message, bool, error) {
 }
 
 // Forget drops what was gathered from sender from (it left, say).
-func (g *Gatherer) Forget(from uint64) { delete(g.bufs, from) }
+func (g *Gatherer) Forget(from uint64) {
+	if buf, ok := g.bufs[from]; ok {
+		g.held -= len(buf.data)
+		delete(g.bufs, from)
+	}
+}
