@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gotp-dev/gotp/internal/raftchunk"
 	"github.com/gotp-dev/gotp/remote/transport"
 )
 
@@ -79,6 +80,10 @@ type Config struct {
 	// they fill, and a larger snapshot travels in pieces. Default
 	// transport.DefaultMaxFrameSize; at least 4 KiB.
 	MaxFrameSize int
+	// MaxSnapshotSize caps what a peer gathers of a snapshot sent to it in
+	// pieces (over every sender at once); a larger one is refused, and the
+	// peer cannot catch up from it. Default 1 GiB.
+	MaxSnapshotSize int
 	// Logger gets the service's logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -108,6 +113,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxFrameSize == 0 {
 		c.MaxFrameSize = transport.DefaultMaxFrameSize
 	}
+	if c.MaxSnapshotSize == 0 {
+		c.MaxSnapshotSize = raftchunk.DefaultMax
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -131,7 +139,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("ensemble: MaxFrameSize %d below 4 KiB", c.MaxFrameSize)
 	case c.ReadMode != LeaseRead && c.ReadMode != QuorumRead:
 		return fmt.Errorf("ensemble: unknown ReadMode %d", c.ReadMode)
-	case c.RouterPoolSize < 0 || c.MaxHops < 0 || c.SnapshotEvery < 0 || c.RootMembers < 0:
+	case c.RouterPoolSize < 0 || c.MaxHops < 0 || c.SnapshotEvery < 0 || c.RootMembers < 0 || c.MaxSnapshotSize < 0:
 		return errors.New("ensemble: negative count in Config")
 	}
 	for name, nb := range c.Backends {

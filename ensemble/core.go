@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
@@ -57,6 +58,7 @@ type peerCore struct {
 	pending      pending.Callers       // by proposal seq: callers of operations
 	pendingConf  map[uint64]actor.From // by seq: callers of UpdateMembers
 	confWaiting  []actor.From          // callers whose change is applied, waiting for the joint configuration to end
+	confQueued   []confRouted          // changes asked of a new leader before an entry of its term was applied
 	pendingReads map[uint64][]readReq
 	waitingReads []readReq
 	leaseSent    map[uint64]time.Time
@@ -149,6 +151,7 @@ func newPeerCore(in peerInit) (*peerCore, error) {
 		heard:        make(map[uint64]time.Time),
 		now:          in.now,
 	}
+	c.pieces.Max = in.cfg.MaxSnapshotSize
 	restored, err := c.openDisk(in.dir)
 	if err != nil {
 		return nil, err
@@ -230,8 +233,7 @@ func (c *peerCore) openDisk(dir string) (bool, error) {
 		return false, fmt.Errorf("%w: %s holds member %d, not %d", ErrDamagedDir, dir, st.ID, c.id)
 	}
 	if raft.IsEmptySnap(st.Snap) {
-		empty, _ := (&memoryBackend{objs: map[string]Object{}}).Snapshot()
-		if err := c.backend.Restore(empty); err != nil {
+		if err := c.backend.Restore(emptySnapshot()); err != nil {
 			c.closeDisk()
 			return false, fmt.Errorf("ensemble: restore backend: %w", err)
 		}
@@ -313,6 +315,7 @@ func (c *peerCore) process() error {
 		}
 		c.rn.Advance(rd)
 		c.serveReads()
+		c.proposeQueuedConf()
 		if err := c.maybeSnapshot(); err != nil {
 			return err
 		}
@@ -393,6 +396,10 @@ func (c *peerCore) softState(ss raft.SoftState) {
 		c.replies = append(c.replies, reply{from, ErrTimeout})
 	}
 	c.confWaiting = nil
+	for _, r := range c.confQueued {
+		c.replies = append(c.replies, reply{r.From, ErrTimeout})
+	}
+	c.confQueued = nil
 }
 
 func (c *peerCore) apply(e raftpb.Entry) error {
@@ -443,7 +450,12 @@ func (c *peerCore) apply(e raftpb.Entry) error {
 	if err != nil {
 		return err
 	}
-	obj, opErr := applyOp(c.backend, op, e.Term, e.Index)
+	obj, opErr, stored := applyOp(c.backend, op, e.Term, e.Index)
+	if stored != nil {
+		if obj, opErr, stored = c.repair(op, e, stored); stored != nil {
+			return stored
+		}
+	}
 	if proposer == c.id {
 		if from, ok := c.pending.Take(seq); ok {
 			if opErr != nil {
@@ -451,6 +463,64 @@ func (c *peerCore) apply(e raftpb.Entry) error {
 			} else {
 				c.replies = append(c.replies, reply{from, obj})
 			}
+		}
+	}
+	return nil
+}
+
+// repair answers a backend that did not keep a committed write (it failed
+// it, or acknowledged it and forgot it: riak's drop_write). Raft counts
+// this peer as holding the entry, and a leader elected later would serve
+// from the copy behind it; so the backend is built again from the latest
+// snapshot and the log since, and the entry applied once more. A backend
+// that fails again stops the peer: the ensemble goes on with its other
+// members, and UpdateMembers can replace this one.
+func (c *peerCore) repair(op kvOp, e raftpb.Entry, cause error) (Object, error, error) {
+	c.log.Warn("ensemble: rebuilding the backend from the snapshot and the log", "ensemble", c.ens, "err", cause)
+	if err := c.rebuild(e.Index - 1); err != nil {
+		return Object{}, nil, fmt.Errorf("ensemble: %s: rebuild after %v: %w", c.ens, cause, err)
+	}
+	obj, outcome, stored := applyOp(c.backend, op, e.Term, e.Index)
+	if stored != nil {
+		return obj, outcome, fmt.Errorf("ensemble: %s: the backend fails again after a rebuild: %w", c.ens, stored)
+	}
+	return obj, outcome, nil
+}
+
+// rebuild restores the backend from the log's snapshot and applies the
+// operations of the entries after it, up to index upTo, again.
+func (c *peerCore) rebuild(upTo uint64) error {
+	snap, err := c.store.Snapshot()
+	if err != nil {
+		return err
+	}
+	data := emptySnapshot()
+	if !raft.IsEmptySnap(snap) {
+		if _, data, err = splitSnapshot(snap.Data); err != nil {
+			return err
+		}
+	}
+	if err := c.backend.Restore(data); err != nil {
+		return err
+	}
+	lo := snap.Metadata.Index + 1
+	if upTo < lo {
+		return nil
+	}
+	ents, err := c.store.Entries(lo, upTo+1, math.MaxUint64)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.Type != raftpb.EntryNormal || len(e.Data) == 0 {
+			continue
+		}
+		_, _, op, err := decodeEntry(e.Data)
+		if err != nil {
+			return err
+		}
+		if _, _, stored := applyOp(c.backend, op, e.Term, e.Index); stored != nil {
+			return stored
 		}
 	}
 	return nil
@@ -578,16 +648,36 @@ func (c *peerCore) snapshotData() ([]byte, error) {
 	return append(b, data...), nil
 }
 
-func (c *peerCore) restore(snap raftpb.Snapshot) error {
-	n, b, ok := readUvarint(snap.Data)
-	if !ok {
-		return errBadEntry
+// splitSnapshot parses snapshotData's encoding: the member names, and the
+// backend's snapshot.
+func splitSnapshot(data []byte) (names []string, backend []byte, err error) {
+	n, b, ok := readUvarint(data)
+	if !ok || n > uint64(len(b)) {
+		return nil, nil, errBadEntry
 	}
+	names = make([]string, 0, n)
 	for range n {
 		var node string
 		if node, b, ok = readString(b); !ok {
-			return errBadEntry
+			return nil, nil, errBadEntry
 		}
+		names = append(names, node)
+	}
+	return names, b, nil
+}
+
+// emptySnapshot is the snapshot of an empty backend.
+func emptySnapshot() []byte {
+	b, _ := (&memoryBackend{objs: map[string]Object{}}).Snapshot()
+	return b
+}
+
+func (c *peerCore) restore(snap raftpb.Snapshot) error {
+	names, b, err := splitSnapshot(snap.Data)
+	if err != nil {
+		return err
+	}
+	for _, node := range names {
 		c.names[nodeID(node)] = node
 	}
 	if err := c.backend.Restore(b); err != nil {

@@ -46,7 +46,10 @@ func TestApplyOpRules(t *testing.T) {
 			if tc.stored != nil {
 				_ = b.Put(*tc.stored)
 			}
-			got, err := applyOp(b, tc.op, 9, 10)
+			got, err, stored := applyOp(b, tc.op, 9, 10)
+			if stored != nil {
+				t.Fatalf("the memory backend did not keep a write: %v", stored)
+			}
 			if !errors.Is(err, tc.wantErr) || string(got.Value) != string(tc.want.Value) || got.NotFound != tc.want.NotFound || got.Version() != tc.want.Version() {
 				t.Fatalf("got %+v, %v; want %+v, %v", got, err, tc.want, tc.wantErr)
 			}

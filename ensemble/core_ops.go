@@ -208,7 +208,17 @@ func (c *peerCore) updateMembers(from actor.From, add, del []string) any {
 	if c.state != raft.StateLeader {
 		return errNotLeader
 	}
-	if !c.termCommitted || len(c.confState.VotersOutgoing) > 0 || len(c.pendingConf) > 0 || len(c.confWaiting) > 0 {
+	if !c.termCommitted {
+		// A leader just elected, whose configuration is not known final
+		// until an entry of its term is applied: the change waits for it
+		// (a caller that found the leader at once is not turned away).
+		if len(c.confQueued) >= maxQueuedConf {
+			return ErrTimeout
+		}
+		c.confQueued = append(c.confQueued, confRouted{From: from, Add: add, Del: del})
+		return actor.NoReply
+	}
+	if len(c.confState.VotersOutgoing) > 0 || len(c.pendingConf) > 0 || len(c.confWaiting) > 0 {
 		return ErrTimeout // a change is under way: a nack, try again
 	}
 	c.wake()
@@ -237,6 +247,30 @@ func (c *peerCore) updateMembers(from actor.From, add, del []string) any {
 	}
 	c.pendingConf[seq] = from
 	return actor.NoReply
+}
+
+// maxQueuedConf bounds the membership changes a new leader holds until
+// its term's first entry is applied.
+const maxQueuedConf = 16
+
+// proposeQueuedConf proposes the changes held until the leader's term had
+// an entry applied (in order: the first goes on, a later one finds it
+// under way and is nacked, as it would have been had it come later).
+func (c *peerCore) proposeQueuedConf() {
+	if !c.termCommitted || len(c.confQueued) == 0 {
+		return
+	}
+	queued := c.confQueued
+	c.confQueued = nil
+	for _, r := range queued {
+		switch ret := c.updateMembers(r.From, r.Add, r.Del); ret {
+		case actor.NoReply:
+		case errNotLeader:
+			c.replies = append(c.replies, reply{r.From, ErrTimeout})
+		default:
+			c.replies = append(c.replies, reply{r.From, ret})
+		}
+	}
 }
 
 // status is what this peer knows of its ensemble.

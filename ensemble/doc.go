@@ -135,7 +135,8 @@
 // ErrTooLarge (the leader could never send it), raft packs appends to fit
 // one, a manager sends a node's messages in as many frames as they fill,
 // and a snapshot larger than a frame travels in pieces the receiving peer
-// puts together before raft sees it.
+// puts together before raft sees it (at most Config.MaxSnapshotSize at
+// once, 1 GiB by default).
 //
 // # Backends
 //
@@ -146,6 +147,17 @@
 // CRC-32C, fsync'd before the write is acknowledged). On open it cuts off
 // a torn last record (a crash mid-write) and refuses to start on damage
 // before the end (ErrCorrupt). Config.Backends adds others by name.
+//
+// A peer acknowledges a write to its leader once the entry is in its Raft
+// log, before it applies it; a backend that then fails the write, or
+// acknowledges one it does not keep (riak's drop_write: its Get does not
+// return what Put was given, which the peer checks after every write),
+// would leave the peer's copy behind the log while Raft counts it up to
+// date. The peer then builds its backend again from the latest snapshot
+// and the log since, and applies the write once more; if the backend
+// fails again the peer stops (logged), the ensemble goes on with its other
+// members, and UpdateMembers can replace it. No reader is ever answered
+// from a copy that lost a write.
 //
 // # Where it differs from riak_ensemble
 //

@@ -17,7 +17,7 @@ func TestMissedLeaderNoticeIsGossiped(t *testing.T) {
 		c := newCluster(t, 71, 4, ensemble.Config{})
 		c.form()
 		old := c.create("e1", "n1", "n2", "n3")
-		if got, _ := c.svc("n4").GetLeader("e1"); got != old {
+		if got := c.waitLeader("e1", c.names); got != old { // n4 hears the leader's notice
 			t.Fatalf("n4 knows leader %q, not %s", got, old)
 		}
 		c.net.Partition([]string{"n4"}, []string{"n1", "n2", "n3"})

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gotp-dev/gotp/actor"
@@ -97,7 +99,8 @@ func (c *cluster) form() {
 }
 
 // create makes an ensemble on peers and waits until every peer's node
-// knows its leader.
+// knows its leader, and the messages in flight then are handled (the
+// followers' peers have heard from the leader).
 func (c *cluster) create(id string, peers ...string) string {
 	t := c.t
 	t.Helper()
@@ -106,32 +109,60 @@ func (c *cluster) create(id string, peers ...string) string {
 	if err := c.svcs[c.names[0]].CreateEnsemble(ctx, id, peers, ""); err != nil {
 		t.Fatalf("create %s: %v", id, err)
 	}
-	return c.waitLeader(id, peers)
+	leader := c.waitLeader(id, peers)
+	synctest.Wait()
+	return leader
 }
 
-// waitLeader advances fake time until every node in on agrees on a leader
-// of ensemble id, and returns it.
+// waitLeader waits until every node in on names one leader of ensemble
+// id, none of except, and returns it.
 func (c *cluster) waitLeader(id string, on []string, except ...string) string {
+	c.t.Helper()
+	var leader string
+	c.waitDirs(on, fmt.Sprintf("a leader of %s agreed on by %v", id, on), func() (ok bool) {
+		leader, ok = c.agreedLeader(id, on, except)
+		return ok
+	})
+	return leader
+}
+
+// waitDirs waits until cond holds, looking again only when the directory
+// of a node in on changes (fake time passes meanwhile); it fails the test
+// after 20 s.
+func (c *cluster) waitDirs(on []string, what string, cond func() bool) {
 	t := c.t
 	t.Helper()
-	for range 200 {
-		leader := ""
-		agreed := true
-		for _, n := range on {
-			l, ok := c.svcs[n].GetLeader(id)
-			if !ok || slices.Contains(except, l) || (leader != "" && l != leader) {
-				agreed = false
-				break
-			}
-			leader = l
+	ctx, cancel := ctxT(20 * time.Second)
+	defer cancel()
+	cases := make([]reflect.SelectCase, len(on)+1)
+	cases[len(on)] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())}
+	for {
+		// The channels are taken before cond looks, so that no change
+		// between the two goes unseen.
+		for i, n := range on {
+			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.svcs[n].DirectoryChanged())}
 		}
-		if agreed && leader != "" {
-			return leader
+		if cond() {
+			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		if i, _, _ := reflect.Select(cases); i == len(on) {
+			t.Fatalf("waited 20 s for %s", what)
+		}
 	}
-	t.Fatalf("no leader of %s agreed on by %v", id, on)
-	return ""
+}
+
+// agreedLeader is the leader every node in on names, if they name one and
+// it is none of except.
+func (c *cluster) agreedLeader(id string, on, except []string) (string, bool) {
+	leader := ""
+	for _, n := range on {
+		l, ok := c.svcs[n].GetLeader(id)
+		if !ok || slices.Contains(except, l) || (leader != "" && l != leader) {
+			return "", false
+		}
+		leader = l
+	}
+	return leader, leader != ""
 }
 
 func ctxT(d time.Duration) (context.Context, context.CancelFunc) {

@@ -2,6 +2,7 @@ package ensemble_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -60,6 +61,7 @@ func TestReplaceMembers(t *testing.T) {
 		c := newCluster(t, 11, 4, ensemble.Config{})
 		c.form()
 		leader := c.create("e1", "n1", "n2", "n3")
+		c.waitLeader("e1", c.names) // n4, with no peer, has heard of it too
 		ctx, cancel := ctxT(5 * time.Second)
 		defer cancel()
 		s := c.svc("n4")
@@ -81,13 +83,17 @@ func TestReplaceMembers(t *testing.T) {
 		want := append(others([]string{"n1", "n2", "n3"}, leader), "n4")
 		slices.Sort(want)
 		next := c.waitLeader("e1", want, leader)
+		// The joint configuration ends, and every member's view says so.
+		c.waitDirs(want, fmt.Sprintf("views [%v] on %v", want, want), func() bool {
+			for _, n := range want {
+				if v, ok := c.svc(n).GetViews("e1"); !ok || len(v) != 1 || !slices.Equal(v[0], want) {
+					return false
+				}
+			}
+			return true
+		})
 		ctx2, cancel2 := ctxT(5 * time.Second)
 		defer cancel2()
-		for _, n := range want {
-			if v, ok := c.svc(n).GetViews("e1"); !ok || len(v) != 1 || !slices.Equal(v[0], want) {
-				t.Fatalf("views on %s: %v %v", n, v, ok)
-			}
-		}
 		if got, err := c.svc(leader).Client().KGet(ctx2, "e1", "k"); err != nil || string(got.Value) != "v" {
 			t.Fatalf("kget after replace (leader %s): %+v, %v", next, got, err)
 		}

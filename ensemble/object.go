@@ -1,6 +1,7 @@
 package ensemble
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -81,8 +82,10 @@ type kvOp struct {
 // applyOp applies a committed operation to the backend: the object it
 // wrote (or read), or ErrFailed when its condition does not hold. The new
 // object's version is {term, index} of the entry, so every peer computes
-// the same one.
-func applyOp(b Backend, op kvOp, term, index uint64) (Object, error) {
+// the same one. A backend that fails the write, or acknowledges one it did
+// not keep (its Get does not return the object), is reported apart, as
+// stored: this peer's copy is then behind the log it acknowledged.
+func applyOp(b Backend, op kvOp, term, index uint64) (obj Object, outcome, stored error) {
 	cur, ok := b.Get(op.Key)
 	if !ok {
 		cur = notFound(op.Key)
@@ -90,28 +93,41 @@ func applyOp(b Backend, op kvOp, term, index uint64) (Object, error) {
 	next := Object{Key: op.Key, Value: op.Value, Epoch: term, Seq: index}
 	switch op.Kind {
 	case opGet:
-		return cur, nil
+		return cur, nil, nil
 	case opUpdate, opSafeDelete:
 		// The fixed rule: the key must not have changed since the version
 		// the client holds. Its epoch may be older than the leader's.
 		if cur.Version() != op.Expect {
-			return cur, ErrFailed
+			return cur, ErrFailed, nil
 		}
 	case opPutOnce:
 		if !cur.NotFound {
-			return cur, ErrFailed
+			return cur, ErrFailed, nil
 		}
 	case opOver, opDelete:
 	default:
-		return cur, fmt.Errorf("ensemble: unknown operation %v", op.Kind)
+		return cur, fmt.Errorf("ensemble: unknown operation %v", op.Kind), nil
 	}
 	if op.Kind == opDelete || op.Kind == opSafeDelete {
 		next.Value, next.NotFound = nil, true
 	}
 	if err := b.Put(next); err != nil {
-		return cur, fmt.Errorf("ensemble: backend: %w", err)
+		return cur, nil, fmt.Errorf("ensemble: backend: put %q: %w", next.Key, err)
 	}
-	return next, nil
+	if got, ok := b.Get(next.Key); !ok || !got.same(next) {
+		return cur, nil, fmt.Errorf("%w: put %q at %v", errNotKept, next.Key, next.Version())
+	}
+	return next, nil, nil
+}
+
+// errNotKept: a backend's Put said it stored an object its Get does not
+// return.
+var errNotKept = errors.New("ensemble: backend: acknowledged a write it did not keep")
+
+// same reports whether o and p are the same version of one key with the
+// same value.
+func (o Object) same(p Object) bool {
+	return o.Key == p.Key && o.Version() == p.Version() && o.NotFound == p.NotFound && bytes.Equal(o.Value, p.Value)
 }
 
 var errBadEntry = errors.New("ensemble: malformed log entry")
