@@ -80,13 +80,13 @@ func (g *Gatherer) Add(from uint64, p Piece) (raftpb.Message, bool, error) {
 		g.Forget(from)
 		return raftpb.Message{}, false, nil
 	}
-	max := g.Max
-	if max <= 0 {
-		max = DefaultMax
+	limit := g.Max
+	if limit <= 0 {
+		limit = DefaultMax
 	}
-	if len(p.Data) > max-g.held {
+	if len(p.Data) > limit-g.held {
 		g.Forget(from)
-		return raftpb.Message{}, false, fmt.Errorf("%w: %d bytes held, %d more, cap %d", ErrTooLarge, g.held, len(p.Data), max)
+		return raftpb.Message{}, false, fmt.Errorf("%w: %d bytes held, %d more, cap %d", ErrTooLarge, g.held, len(p.Data), limit)
 	}
 	buf.data = append(buf.data, p.Data...)
 	g.held += len(p.Data)
